@@ -1,0 +1,1 @@
+"""An offline emulator of the Tencent Cloud CVM and VPC APIs (wire protocol, state, lifecycle, limits)."""
