@@ -1,0 +1,166 @@
+"""Wiring: settings -> a ready (not yet started) grpc server. The one place that knows every part.
+
+interceptors: ObservabilityInterceptor (outermost: request id, RPC metrics, access log)
+              -> AuthInterceptor (caller identity; health and reflection exempt)
+services:     ComputeService (servicer -> use cases -> TencentGateway -> SDK clients)
+              grpc.health.v1.Health (SERVING for "" and the compute service)
+              server reflection (grpcurl can list and call every method)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent import futures
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from tencent.compute.v1 import compute_pb2, compute_pb2_grpc
+
+from server.compute.enrichment import Enricher, NameSource
+from server.compute.listing import InstanceLister
+from server.config import Settings
+from server.observability.interceptor import ObservabilityInterceptor
+from server.observability.metrics import Metrics, MetricsServer, start_metrics_server
+from server.observability.settings import ObservabilitySettings
+from server.registry import ClusterRegistry
+from server.security.auth import AuthInterceptor, warn_if_insecure
+from server.security.settings import AuthSettings
+from server.store import StoreCallAudit, StoreSettings, open_store
+from server.tencent.clients import ClientPool
+from server.tencent.gateway import MutationListener, TencentGateway
+from server.tencent.ratelimit import LimitSettings, RateLimiter
+from server.tencent.retry import RetryPolicy, RetrySettings
+from server.transport.access import CallerTenantAccess
+from server.transport.servicer import ComputeServicer
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME: str = compute_pb2.DESCRIPTOR.services_by_name["ComputeService"].full_name
+DEFAULT_DEADLINE_SECONDS = 30.0
+
+
+@dataclass
+class App:
+    server: grpc.Server
+    port: int
+    health: health.HealthServicer
+    metrics: Metrics
+    metrics_server: MetricsServer | None = None
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def start(self) -> None:
+        self.server.start()
+
+    def stop(self, grace: float | None) -> None:
+        """Graceful stop: health says NOT_SERVING, new RPCs are refused, in-flight ones get `grace` seconds
+        to finish; then the side servers and the store close. Blocks until done."""
+        self.health.enter_graceful_shutdown()
+        self.server.stop(grace).wait()
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
+        for close in reversed(self._closers):
+            close()
+
+
+def _subsystem(settings: Settings, name: str, expected: type[Any]) -> Any:
+    """The parsed settings of a subsystem table; an absent table means the subsystem's defaults."""
+    value = settings.subsystem(name)
+    if isinstance(value, expected):
+        return value
+    return expected.from_mapping(value or {})
+
+
+# --- seams for the issue-5 parts that are not wired yet --------------------------------------------------
+# Each returns the uncached behaviour until its subsystem provides the piece.
+
+
+def build_name_source(settings: Settings, gateway: TencentGateway, metrics: Metrics) -> NameSource:
+    """Issue 5: wrap Enricher in a per-(account, region) TTL cache (settings.subsystem("cache"))."""
+    return Enricher(gateway)
+
+
+def build_listing_scan(
+    settings: Settings, lister: InstanceLister, metrics: Metrics
+) -> tuple[Callable[..., Any] | None, Sequence[MutationListener]]:
+    """Issue 5: a short-lived listing snapshot around `lister.scan_all`, and the listener that invalidates
+    it after mutating calls. Returns (scan or None for the direct one, mutation listeners)."""
+    return None, ()
+
+
+# ----------------------------------------------------------------------------------------------------------
+
+
+def create_app(settings: Settings) -> App:
+    auth_settings: AuthSettings = _subsystem(settings, "auth", AuthSettings)
+    limit_settings: LimitSettings = _subsystem(settings, "limits", LimitSettings)
+    retry_settings: RetrySettings = _subsystem(settings, "retry", RetrySettings)
+    observability: ObservabilitySettings = _subsystem(settings, "observability", ObservabilitySettings)
+    store_settings: StoreSettings = _subsystem(settings, "store", StoreSettings)
+
+    metrics = Metrics()
+    warn_if_insecure(auth_settings, log)
+    store = open_store(store_settings)  # idempotency keys and the audit trail
+
+    gateway = TencentGateway(
+        ClientPool(pool_size=settings.server.max_workers),
+        limiter=RateLimiter.from_settings(limit_settings),
+        retry=RetryPolicy.from_settings(
+            retry_settings, on_retry=lambda action, reason, _delay: metrics.record_retry(action, reason)
+        ),
+        observer=metrics,
+        audit=StoreCallAudit(store),
+    )
+    names = build_name_source(settings, gateway, metrics)
+    lister = InstanceLister(gateway, names)
+    scan, snapshot_listeners = build_listing_scan(settings, lister, metrics)
+    if scan is not None:
+        lister.scan = scan
+    for listener in snapshot_listeners:
+        gateway.add_mutation_listener(listener)
+
+    servicer = ComputeServicer(
+        cloud=gateway,
+        registry=ClusterRegistry(settings.clusters),
+        names=names,
+        lister=lister,
+        default_deadline_seconds=retry_settings.default_deadline_seconds,
+        tenant_access=CallerTenantAccess(),
+        store=store,
+    )
+
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=settings.server.max_workers, thread_name_prefix="rpc"),
+        interceptors=[ObservabilityInterceptor(metrics), AuthInterceptor(auth_settings)],
+        options=[("grpc.so_reuseport", 0)],  # a port in use must fail loudly, not be shared
+    )
+    compute_pb2_grpc.add_ComputeServiceServicer_to_server(servicer, server)
+
+    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", SERVICE_NAME):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+
+    port = server.add_insecure_port(settings.server.address)
+    if port == 0:
+        raise OSError(f"cannot listen on {settings.server.address}")
+
+    app = App(server=server, port=port, health=health_servicer, metrics=metrics)
+    if observability.metrics_enabled:
+        app.metrics_server, metrics_port = start_metrics_server(
+            observability.metrics_host, observability.metrics_port, metrics.registry
+        )
+        log.info("metrics on http://%s:%d/metrics", observability.metrics_host, metrics_port)
+    app._closers.append(store.close)
+    return app
+
+
+def create_server(settings: Settings) -> tuple[grpc.Server, int]:
+    """The grpc server (bound, not started) and the port it got."""
+    app = create_app(settings)
+    return app.server, app.port

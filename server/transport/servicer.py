@@ -1,0 +1,242 @@
+"""ComputeService over gRPC: proto -> use-case arguments, result -> proto reply in the legacy envelope.
+
+Nothing here decides anything about instances: each RPC resolves the request's scope (tenant, cluster,
+region, deadline, request id), calls one use case and wraps its result. Errors leave through
+`abort_with_error` (rich status + legacy envelope trailer); anything unexpected becomes INTERNAL with a
+generic message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+import grpc
+from google.protobuf import struct_pb2
+from tencent.compute.v1 import compute_pb2 as pb
+from tencent.compute.v1 import compute_pb2_grpc
+
+from server.compute.create import create_instances
+from server.compute.delete import delete_instances
+from server.compute.enrichment import NameSource
+from server.compute.errors import Internal, ServiceError
+from server.compute.inspect import inspect_instance
+from server.compute.listing import InstanceLister, ListQuery
+from server.compute.ports import Cloud, Scope
+from server.compute.power import turn_off, turn_on
+from server.compute.reset import reset_instance
+from server.compute.update import update_instances
+from server.observability.logs import current_request_id
+from server.registry import ClusterRegistry
+from server.store.base import Store
+from server.transport.convert import dict_to_message, message_to_params
+from server.transport.errors import abort_with_error
+from server.validation import NO_CONTEXT, ValidationContext, invalid_argument, validate_request
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+
+# Request fields that select the scope; everything else of a request is the operation's own input.
+SCOPE_FIELDS = ("TenantUuid", "ClusterUuid", "Region")
+IDEMPOTENCY_HEADER = "idempotency-key"
+CALLER_ERROR_CODES = frozenset(
+    {"INVALID_ARGUMENT", "NOT_FOUND", "FAILED_PRECONDITION", "ALREADY_EXISTS", "PERMISSION_DENIED"}
+)
+REQUEST_ID_HEADER = "x-request-id"
+# grpcio reports "no deadline" as a huge remaining time; beyond this many seconds we treat it as none.
+NO_DEADLINE_THRESHOLD_SECONDS = 10 * 365 * 24 * 3600.0
+
+
+class TenantAccess(Protocol):
+    def authorize(self, tenant: str) -> str | None:
+        """Raise PERMISSION_DENIED unless the current caller may act for `tenant`; return the caller's
+        subject (for the audit trail), or None when callers are not authenticated."""
+        ...
+
+
+class AnyTenant:
+    """Auth mode "none": every caller may act for every tenant."""
+
+    def authorize(self, tenant: str) -> str | None:
+        return None
+
+
+def metadata_value(context: grpc.ServicerContext, key: str) -> str | None:
+    for name, value in context.invocation_metadata() or ():
+        if name == key and isinstance(value, str):
+            return value
+    return None
+
+
+def request_id_of_call(context: grpc.ServicerContext) -> str:
+    """The id the observability interceptor chose for this call (Envoy's x-request-id when well-formed);
+    without that interceptor, the x-request-id metadata or a fresh one."""
+    return current_request_id() or metadata_value(context, REQUEST_ID_HEADER) or str(uuid.uuid4())
+
+
+def _success(response: R) -> R:
+    """Fill the legacy envelope of a reply whose `data` is already set."""
+    reply: Any = response
+    reply.scode = 0
+    reply.desc = ""
+    reply.message = "success"
+    reply.message_cn = "成功"
+    reply.stack.null_value = struct_pb2.NULL_VALUE
+    reply.data.SetInParent()  # `"data": {}` even when it has nothing in it
+    return response
+
+
+class ComputeServicer(compute_pb2_grpc.ComputeServiceServicer):
+    def __init__(
+        self,
+        *,
+        cloud: Cloud,
+        registry: ClusterRegistry,
+        names: NameSource,
+        lister: InstanceLister,
+        default_deadline_seconds: float,
+        tenant_access: TenantAccess | None = None,
+        store: Store | None = None,
+        request_id_source: Callable[[grpc.ServicerContext], str] | None = None,
+        validation_context: Callable[[Any], ValidationContext] | None = None,
+    ) -> None:
+        self._cloud = cloud
+        self._registry = registry
+        self._names = names
+        self._lister = lister
+        self._default_deadline = default_deadline_seconds
+        self._tenant_access = tenant_access or AnyTenant()
+        self._store = store
+        self._request_id = request_id_source or request_id_of_call
+        # What validation may know beyond the request (regions, zones, image platform); none by default.
+        self._validation_context = validation_context or (lambda _request: NO_CONTEXT)
+
+    # --- RPCs ---
+
+    def Create(self, request: pb.CreateRequest, context: grpc.ServicerContext) -> pb.CreateResponse:
+        def run(scope: Scope) -> pb.CreateResponse:
+            params = message_to_params(request, exclude=SCOPE_FIELDS)
+            key = request.ClientToken or metadata_value(context, IDEMPOTENCY_HEADER) or None
+            ids = create_instances(self._cloud, scope, params, idempotency_key=key, store=self._store)
+            return _success(pb.CreateResponse(data=pb.CreateData(InstanceIds=ids)))
+
+        return self._serve("Create", request, context, run)
+
+    def Delete(self, request: pb.DeleteRequest, context: grpc.ServicerContext) -> pb.DeleteResponse:
+        def run(scope: Scope) -> pb.DeleteResponse:
+            delete_instances(self._cloud, scope, list(request.InstanceIds))
+            return _success(pb.DeleteResponse())
+
+        return self._serve("Delete", request, context, run)
+
+    def Update(self, request: pb.UpdateRequest, context: grpc.ServicerContext) -> pb.UpdateResponse:
+        def run(scope: Scope) -> pb.UpdateResponse:
+            update_instances(
+                self._cloud,
+                scope,
+                list(request.InstanceIds),
+                instance_name=request.InstanceName,
+                security_groups=list(request.SecurityGroups),
+            )
+            return _success(pb.UpdateResponse())
+
+        return self._serve("Update", request, context, run)
+
+    def Reset(self, request: pb.ResetRequest, context: grpc.ServicerContext) -> pb.ResetResponse:
+        def run(scope: Scope) -> pb.ResetResponse:
+            params = message_to_params(request, exclude=(*SCOPE_FIELDS, "InstanceId"))
+            reset_instance(self._cloud, scope, request.InstanceId, params)
+            return _success(pb.ResetResponse())
+
+        return self._serve("Reset", request, context, run)
+
+    def List(self, request: pb.ListRequest, context: grpc.ServicerContext) -> pb.ListResponse:
+        def run(scope: Scope) -> pb.ListResponse:
+            query = ListQuery(offset=request.PageNum, page_size=request.PageSize, fuzzy=request.Fuzzy)
+            result = self._lister.list_page(scope, query)
+            data = pb.ListData(TotalCount=result.total_count, VpcName=result.vpc_names)
+            for instance in result.instances:
+                dict_to_message(instance, data.List.add())
+            return _success(pb.ListResponse(data=data))
+
+        return self._serve("List", request, context, run)
+
+    def Inspect(self, request: pb.InspectRequest, context: grpc.ServicerContext) -> pb.InspectResponse:
+        def run(scope: Scope) -> pb.InspectResponse:
+            instance = inspect_instance(self._cloud, self._names, scope, request.InstanceId)
+            return _success(pb.InspectResponse(data=dict_to_message(instance, pb.Instance())))
+
+        return self._serve("Inspect", request, context, run)
+
+    def TurnOn(self, request: pb.TurnOnRequest, context: grpc.ServicerContext) -> pb.TurnOnResponse:
+        def run(scope: Scope) -> pb.TurnOnResponse:
+            turn_on(self._cloud, scope, [*request.InstanceId, *request.InstanceIds])
+            return _success(pb.TurnOnResponse())
+
+        return self._serve("TurnOn", request, context, run)
+
+    def TurnOff(self, request: pb.TurnOffRequest, context: grpc.ServicerContext) -> pb.TurnOffResponse:
+        def run(scope: Scope) -> pb.TurnOffResponse:
+            ids = [*request.InstanceId, *request.InstanceIds]
+            turn_off(self._cloud, scope, ids, force_stop=request.ForceStop)
+            return _success(pb.TurnOffResponse())
+
+        return self._serve("TurnOff", request, context, run)
+
+    # --- shared plumbing ---
+
+    def _serve(
+        self, method: str, request: Any, context: grpc.ServicerContext, run: Callable[[Scope], R]
+    ) -> R:
+        request_id = self._request_id(context)
+        try:
+            return run(self._scope(request, context, request_id))
+        except ServiceError as error:
+            error.metadata.setdefault("request_id", request_id)
+            # The caller's mistakes are routine; trouble on our side or Tencent's deserves attention.
+            level = logging.INFO if error.code in CALLER_ERROR_CODES else logging.WARNING
+            log.log(
+                level,
+                "%s failed: %s %s: %s",
+                method,
+                error.code,
+                error.reason,
+                error.message,
+                extra={"request_id": request_id},
+            )
+            abort_with_error(context, error)
+        except Exception:
+            log.exception("%s failed unexpectedly", method, extra={"request_id": request_id})
+            abort_with_error(
+                context,
+                Internal(
+                    "internal error; the service logged the details under this request id",
+                    "服务内部错误，详情已按请求 ID 记录在服务日志中",
+                    reason="INTERNAL",
+                    metadata={"request_id": request_id},
+                ),
+            )
+
+    def _scope(self, request: Any, context: grpc.ServicerContext, request_id: str) -> Scope:
+        # Every field problem at once, before any lookup or cloud call (server/validation.py).
+        violations = validate_request(request, self._validation_context(request))
+        if violations:
+            raise invalid_argument(violations)
+        tenant: str = request.TenantUuid
+        caller = self._tenant_access.authorize(tenant)  # PERMISSION_DENIED before any lookup
+        cluster = self._registry.resolve(tenant, request.ClusterUuid)
+        remaining = context.time_remaining()
+        if remaining is None or remaining > NO_DEADLINE_THRESHOLD_SECONDS:
+            remaining = self._default_deadline
+        return Scope(
+            cluster=cluster,
+            region=request.Region,
+            tenant=tenant,
+            deadline=time.monotonic() + remaining,
+            request_id=request_id,
+            caller=caller,
+        )
