@@ -56,6 +56,9 @@ SIXTY_FOUR_BIT = {
 }
 # A table says `string` where Tencent returns a list (IPv6Addresses); the SDK model is the authority there.
 TABLE_TYPE_SLIPS = {"IPv6Addresses"}
+# SDK members a reply-side message leaves out on purpose, by proto message name: a reply never shows a
+# password, not even as an empty key (Tencent's Instance.LoginSettings returns only the key IDs).
+REPLY_OMITTED_SDK_MEMBERS = {"InstanceLoginSettings": {"Password"}}
 
 
 def _is_repeated(field: FieldDescriptor) -> bool:
@@ -286,12 +289,28 @@ def _assert_sdk_object_fits(sdk_name: str, message: Descriptor, seen: set[str]) 
     seen.add(sdk_name)
     for member in _sdk_objects()[sdk_name]["members"]:
         name = member["name"]
+        if name in REPLY_OMITTED_SDK_MEMBERS.get(message.name, ()):
+            assert name not in message.fields_by_name, f"{message.name}.{name} must stay out of replies"
+            continue
         assert name in message.fields_by_name, f"{message.name} lacks SDK {sdk_name}.{name}"
         _assert_sdk_member_fits(message.name, message.fields_by_name[name], member, seen)
 
 
 def test_instance_has_every_sdk_instance_member_recursively() -> None:
     _assert_sdk_object_fits("Instance", compute_pb2.Instance.DESCRIPTOR, set())
+
+
+def test_reply_login_settings_have_no_password() -> None:
+    """list/inspect replies print LoginSettings without a "Password" key; requests still take one."""
+    reply_side = _msg(compute_pb2.Instance.DESCRIPTOR.fields_by_name["LoginSettings"])
+    assert reply_side.name == "InstanceLoginSettings"
+    assert [field.name for field in reply_side.fields] == ["KeyIds", "KeepImageLogin"]
+    for message in _all_messages():
+        if message.name != "LoginSettings":
+            for field in message.fields:
+                assert "password" not in field.name.lower(), f"{message.name}.{field.name}"
+    for verb in ("create", "reset"):
+        assert _msg(_request(verb).fields_by_name["LoginSettings"]).name == "LoginSettings"
 
 
 @pytest.mark.parametrize(

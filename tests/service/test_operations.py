@@ -174,7 +174,7 @@ def test_inspect_returns_the_instance(grpc_stub: Any, cloud: Any, pb: Any) -> No
     assert reply.data.InstanceState == "RUNNING"
     assert reply.data.InstanceTypeName == "内存型MA2"
     assert reply.data.Uuid == "e9c8f253-a621-40d5-9615-8ee7a2d53e84"
-    assert not reply.data.LoginSettings.Password  # never returned
+    assert "Password" not in reply.data.LoginSettings.DESCRIPTOR.fields_by_name  # never returned
 
 
 def test_turn_off_then_turn_on(grpc_stub: Any, cloud: Any, pb: Any) -> None:

@@ -1207,8 +1207,11 @@ class Instance(_message.Message):
         """实例所属安全组. Security group IDs."""
 
     @_builtins.property
-    def LoginSettings(self) -> Global___LoginSettings:
-        """实例登录设置. Login settings; Tencent returns only the key IDs (never a password)."""
+    def LoginSettings(self) -> Global___InstanceLoginSettings:
+        """实例登录设置. Login settings as Tencent reports them: the key pair IDs bound to the instance (and
+        KeepImageLogin for instances that kept a custom image's login); never a password, so the reply-side
+        message has no Password field. Prints `{"KeyIds":[],"KeepImageLogin":""}` when there is nothing to show.
+        """
 
     @_builtins.property
     def Tags(self) -> _containers.RepeatedCompositeFieldContainer[Global___Tag]:
@@ -1265,7 +1268,7 @@ class Instance(_message.Message):
         ExpiredTime: _builtins.str = ...,
         OsName: _builtins.str = ...,
         SecurityGroupIds: _abc.Iterable[_builtins.str] | None = ...,
-        LoginSettings: Global___LoginSettings | None = ...,
+        LoginSettings: Global___InstanceLoginSettings | None = ...,
         InstanceState: _builtins.str = ...,
         Tags: _abc.Iterable[Global___Tag] | None = ...,
         StopChargingMode: _builtins.str = ...,
@@ -1602,6 +1605,38 @@ class LoginSettings(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___LoginSettings: _TypeAlias = LoginSettings  # noqa: Y015
+
+@_typing.final
+class InstanceLoginSettings(_message.Message):
+    """实例登录设置 (reply side). An instance's login settings as DescribeInstances returns them (Tencent:
+    "目前只返回实例所关联的密钥", only the key pairs bound to the instance). The request-side LoginSettings
+    carries a Password; a reply must not even show an empty "Password" key, hence this separate message with
+    the same member names minus Password.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEYIDS_FIELD_NUMBER: _builtins.int
+    KEEPIMAGELOGIN_FIELD_NUMBER: _builtins.int
+    KeepImageLogin: _builtins.str
+    """保持镜像的原始设置. "true" when the instance kept its custom image's login settings; "" otherwise."""
+    @_builtins.property
+    def KeyIds(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """密钥ID列表. Key pair IDs bound to the instance, e.g. "skey-3glfot13"; [] when none (password login)."""
+
+    def __init__(
+        self,
+        *,
+        KeyIds: _abc.Iterable[_builtins.str] | None = ...,
+        KeepImageLogin: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["KeepImageLogin", b"KeepImageLogin", "KeyIds", b"KeyIds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InstanceLoginSettings: _TypeAlias = InstanceLoginSettings  # noqa: Y015
 
 @_typing.final
 class EnhancedService(_message.Message):
