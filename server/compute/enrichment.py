@@ -1,7 +1,7 @@
 """Names the list and inspect replies add to Tencent's instances: VPC names and instance family names.
 
-Fetched once per list or inspect call, never once per instance. Issue 5 caches these per account and
-region with a TTL by wrapping `Enricher` (same two methods).
+Fetched once per list or inspect call, never once per instance. `Enricher` asks Tencent every time;
+server/compute/name_cache.py `CachedNames` wraps it with per-account-and-region TTL caches (same protocol).
 """
 
 from __future__ import annotations

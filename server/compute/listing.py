@@ -7,6 +7,9 @@
   known.
 - A non-empty `Fuzzy` is a case-insensitive substring match on InstanceName, InstanceId and the private and
   public IPs. Tencent's instance-name filter is exact, so the match runs over the full listing (`scan`).
+- The full listing (`scan`: every Fuzzy list, and PageSize 0 from offset 0) is what the listing snapshot
+  (server/compute/snapshot.py) caches when it is on; other pages read just their range from Tencent, which
+  costs ceil(PageSize/100) calls, never more than a scan.
 - TotalCount counts all matches. VpcName[i] is the name of List[i]'s VPC; each instance gets
   InstanceTypeName (its family's name). Both lookups happen once per call, never once per instance.
 """
@@ -22,6 +25,11 @@ from server.compute.enrichment import NameSource
 from server.compute.errors import invalid_argument
 from server.compute.instances import Instance, family_of
 from server.compute.ports import Cloud, Scope
+
+# Page fetches of one listing in flight at once. Enough to keep DescribeInstances at Tencent's 40/s when a
+# 100-instance page takes up to 400 ms (rate x latency), and to spend the first second's 40-call burst
+# quickly; measured in docs/performance.md (8 workers missed 1.3x the floor at 200 ms per call).
+DEFAULT_PAGE_WORKERS = 16
 
 
 @dataclass(frozen=True)
@@ -47,8 +55,8 @@ def matches_fuzzy(instance: Instance, needle: str) -> bool:
 
 
 class InstanceLister:
-    """The list use case. `scan` (the full listing of a cluster and region) is the piece issue 5's
-    short-lived snapshot wraps; pass it as `scan` to replace the direct one."""
+    """The list use case. `scan` (the full listing of a cluster and region) is the piece the listing snapshot
+    wraps; pass it as `scan` (or assign it) to replace the direct one, `scan_all`."""
 
     def __init__(
         self,
@@ -56,7 +64,7 @@ class InstanceLister:
         names: NameSource,
         *,
         scan: Callable[[Scope], list[Instance]] | None = None,
-        page_workers: int = 8,
+        page_workers: int = DEFAULT_PAGE_WORKERS,
     ) -> None:
         self._cloud = cloud
         self._names = names
@@ -68,8 +76,8 @@ class InstanceLister:
             raise invalid_argument("PageNum", "must not be negative", "不能为负数")
         if query.page_size < 0:
             raise invalid_argument("PageSize", "must not be negative", "不能为负数")
-        if query.fuzzy:
-            matching = [i for i in self.scan(scope) if matches_fuzzy(i, query.fuzzy)]
+        if query.fuzzy or (query.page_size == 0 and query.offset == 0):
+            matching = [i for i in self.scan(scope) if not query.fuzzy or matches_fuzzy(i, query.fuzzy)]
             end = query.offset + query.page_size if query.page_size else None
             result = ListResult(total_count=len(matching), instances=matching[query.offset : end])
         else:
