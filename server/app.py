@@ -74,24 +74,53 @@ def _subsystem(settings: Settings, name: str, expected: type[Any]) -> Any:
     return expected.from_mapping(value or {})
 
 
-# --- seams for the issue-5 parts that are not wired yet --------------------------------------------------
-# Each returns the uncached behaviour until its subsystem provides the piece.
+# --- issue 5: the caches in front of Tencent (server/compute/name_cache.py, snapshot.py) -----------------
 
 
 def build_name_source(settings: Settings, gateway: TencentGateway, metrics: Metrics) -> NameSource:
-    """Issue 5: wrap Enricher in a per-(account, region) TTL cache (settings.subsystem("cache"))."""
-    return Enricher(gateway)
+    """Family and VPC names for list and inspect: the Enricher behind per-(account, region) TTL caches
+    ([cache] family_names_ttl_seconds, vpc_names_ttl_seconds; server/compute/name_cache.py)."""
+    from server.compute.name_cache import CachedNames
+    from server.compute.snapshot import CacheSettings
+
+    cache: CacheSettings = _subsystem(settings, "cache", CacheSettings)
+    return CachedNames(
+        Enricher(gateway),
+        family_ttl_seconds=cache.family_names_ttl_seconds,
+        vpc_ttl_seconds=cache.vpc_names_ttl_seconds,
+        observer=metrics,
+    )
 
 
 def build_listing_scan(
     settings: Settings, lister: InstanceLister, metrics: Metrics
 ) -> tuple[Callable[..., Any] | None, Sequence[MutationListener]]:
-    """Issue 5: a short-lived listing snapshot around `lister.scan_all`, and the listener that invalidates
-    it after mutating calls. Returns (scan or None for the direct one, mutation listeners)."""
-    return None, ()
+    """The listing snapshot around `lister.scan_all` ([cache] snapshot_ttl_seconds; 0 = off, the direct
+    scan) and its invalidation after every mutating call (server/compute/snapshot.py).
+    Returns (scan or None for the direct one, mutation listeners)."""
+    from server.compute.snapshot import CacheSettings, ListingSnapshots
+
+    cache: CacheSettings = _subsystem(settings, "cache", CacheSettings)
+    if cache.snapshot_ttl_seconds <= 0:
+        return None, ()
+    snapshots = ListingSnapshots(lister.scan_all, cache.snapshot_ttl_seconds, observer=metrics)
+    return snapshots.scan, (snapshots.invalidate,)
 
 
 # ----------------------------------------------------------------------------------------------------------
+
+
+def build_validation_context(
+    settings: Settings, gateway: TencentGateway, metrics: Metrics
+) -> Callable[[Any, Any], Any]:
+    """Issue 4: what validation needs from Tencent (the Region exists, the zone is one of its zones, the
+    image's platform picks the password rule), from DescribeZones / DescribeImages cached per cluster and
+    region (server/compute/catalog.py). Returns the servicer's `validation_context` source."""
+    # Imported here to keep this seam self-contained in a file several engineers edit.
+    from server.compute.catalog import PlacementCatalog
+    from server.transport.servicer import catalog_validation_context
+
+    return catalog_validation_context(PlacementCatalog(gateway, observer=metrics))
 
 
 def create_app(settings: Settings) -> App:
@@ -130,6 +159,7 @@ def create_app(settings: Settings) -> App:
         default_deadline_seconds=retry_settings.default_deadline_seconds,
         tenant_access=CallerTenantAccess(),
         store=store,
+        validation_context=build_validation_context(settings, gateway, metrics),
     )
 
     server = grpc.server(

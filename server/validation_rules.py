@@ -79,7 +79,8 @@ Platform = Literal["LINUX", "WINDOWS"]
 # (min length, max length, classes required) per platform
 PASSWORD_RULES: dict[Platform, tuple[int, int, int]] = {"LINUX": (8, 30, 2), "WINDOWS": (12, 30, 3)}
 
-_REGION = r"[a-z]{2}-[a-z]+(?:-[a-z]+)?"
+# Bounded: a region name also travels in the X-TC-Region header (real ones are short: na-siliconvalley).
+_REGION = r"[a-z]{2}-[a-z]{1,32}(?:-[a-z]{1,32})?"
 REGION_PATTERN = re.compile(rf"^{_REGION}$")
 ZONE_PATTERN = re.compile(rf"^(?P<region>{_REGION})-(?P<number>[1-9][0-9]{{0,2}})$")
 # Family "." size, e.g. MA2.SMALL8, S5.12XLARGE128, S5se.LARGE8; or CDH_<n>C<n>G for CDHPAID.

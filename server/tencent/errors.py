@@ -6,11 +6,14 @@ The rules are ordered: the first that matches a code wins. `NotFound` comes befo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from server.compute.errors import ERROR_CLASSES, ServiceError
+
+log = logging.getLogger(__name__)
 
 # SDK-side codes (no reply from Tencent, or a reply that is not a Tencent API reply).
 CLIENT_NETWORK_ERROR = "ClientNetworkError"  # connection refused/reset, timeout
@@ -100,8 +103,11 @@ def upstream_error(exc: TencentCloudSDKException, action: str) -> ServiceError:
         )
         message_cn = f"腾讯云拒绝了该集群的 API 密钥（{action}，{tencent_code}），请联系运维修正集群配置"
     elif tencent_code in (CLIENT_NETWORK_ERROR, SERVER_NETWORK_ERROR):
-        message = f"Tencent Cloud could not be reached for {action}: {detail}"
-        message_cn = f"无法访问腾讯云（{action}）：{detail}"
+        # The SDK's text here is transport internals (urllib3 pool reprs, a gateway's HTML page): the caller
+        # gets a fixed sentence, the detail goes to the server log under the request id.
+        log.warning("Tencent Cloud unreachable for %s: %s", action, detail)
+        message = f"Tencent Cloud could not be reached for {action}; try again later"
+        message_cn = f"暂时无法访问腾讯云（{action}），请稍后重试"
     else:
         message = f"Tencent Cloud {action} failed: {tencent_code}: {detail}"
         message_cn = f"{_CN_BY_CODE.get(code, '腾讯云错误')}：腾讯云 {action} 失败：{tencent_code}：{detail}"

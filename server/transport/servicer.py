@@ -4,6 +4,15 @@ Nothing here decides anything about instances: each RPC resolves the request's s
 region, deadline, request id), calls one use case and wraps its result. Errors leave through
 `abort_with_error` (rich status + legacy envelope trailer); anything unexpected becomes INTERNAL with a
 generic message, never a traceback.
+
+Order of checks for every RPC (server/validation.py has the rules):
+1. everything the request alone shows (formats, ranges, the Idempotency-Key header): INVALID_ARGUMENT,
+   before any lookup or cloud call;
+2. the caller may act for the tenant (PERMISSION_DENIED), the tenant owns the cluster (NOT_FOUND);
+3. what only Tencent knows, from a cache (server/compute/catalog.py): the Region exists for the cluster,
+   the Placement.Zone is one of its zones, the image's platform picks the Linux or Windows password rule:
+   INVALID_ARGUMENT again. Checked after 2, so nobody learns anything about a cluster they may not use and
+   no lookup is made with its credentials on their behalf.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from google.protobuf import struct_pb2
 from tencent.compute.v1 import compute_pb2 as pb
 from tencent.compute.v1 import compute_pb2_grpc
 
+from server.compute.catalog import PlacementCatalog
 from server.compute.create import create_instances
 from server.compute.delete import delete_instances
 from server.compute.enrichment import NameSource
@@ -32,9 +42,10 @@ from server.compute.update import update_instances
 from server.observability.logs import current_request_id
 from server.registry import ClusterRegistry
 from server.store.base import Store
+from server.store.idempotency import idempotency_key_problem
 from server.transport.convert import dict_to_message, message_to_params
 from server.transport.errors import abort_with_error
-from server.validation import NO_CONTEXT, ValidationContext, invalid_argument, validate_request
+from server.validation import ValidationContext, Violation, invalid_argument, validate_request
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +60,12 @@ CALLER_ERROR_CODES = frozenset(
 REQUEST_ID_HEADER = "x-request-id"
 # grpcio reports "no deadline" as a huge remaining time; beyond this many seconds we treat it as none.
 NO_DEADLINE_THRESHOLD_SECONDS = 10 * 365 * 24 * 3600.0
+# The service stops working this long before the caller's deadline, so that its own answer (with details
+# and the legacy envelope) reaches the caller before the caller's bare DEADLINE_EXCEEDED fires.
+DEADLINE_MARGIN_SECONDS = 0.2
+
+# What validation may know beyond the request, for a request in a resolved scope (may call Tencent, cached).
+ValidationContextSource = Callable[[Any, Scope], ValidationContext]
 
 
 class TenantAccess(Protocol):
@@ -78,6 +95,69 @@ def request_id_of_call(context: grpc.ServicerContext) -> str:
     return current_request_id() or metadata_value(context, REQUEST_ID_HEADER) or str(uuid.uuid4())
 
 
+def catalog_validation_context(catalog: PlacementCatalog) -> ValidationContextSource:
+    """The validation context of each request from the catalog: the Region's existence for every RPC,
+    the zones for create (Placement.Zone), the image's platform when a password or key pair is set
+    (create, reset), since only the login rules depend on it."""
+
+    def context_for(request: Any, scope: Scope) -> ValidationContext:
+        image_id: str | None = None
+        if isinstance(request, pb.CreateRequest | pb.ResetRequest) and request.HasField("LoginSettings"):
+            login = request.LoginSettings
+            if login.Password or login.KeyIds:
+                image_id = request.ImageId
+        return catalog.validation_context(
+            scope, zones=isinstance(request, pb.CreateRequest), image_id=image_id
+        )
+
+    return context_for
+
+
+def idempotency_violations(
+    request: pb.CreateRequest, context: grpc.ServicerContext, found: list[Violation]
+) -> list[Violation]:
+    """The caller's idempotency key, field or header (server/store/idempotency.py decides what is a key).
+    Rejected here, as INVALID_ARGUMENT, rather than by the store later (which would be INTERNAL)."""
+    violations: list[Violation] = []
+    token: str = request.ClientToken
+    already = any(v.field == "ClientToken" for v in found)  # check_client_token said it already
+    if token and not already and idempotency_key_problem(token) is not None:
+        violations.append(
+            Violation(
+                "ClientToken",
+                "INVALID_FORMAT",
+                "must be 1-64 printable ASCII characters, not only spaces",
+                "必须为 1 到 64 个可打印 ASCII 字符，且不能只有空格",
+            )
+        )
+    headers = {
+        value
+        for name, value in context.invocation_metadata() or ()
+        if name == IDEMPOTENCY_HEADER and isinstance(value, str)
+    }
+    if len(headers) > 1:
+        violations.append(
+            Violation(
+                "Idempotency-Key",
+                "DUPLICATE",
+                "the Idempotency-Key header was given more than once with different values",
+                "Idempotency-Key 请求头出现多次且取值不同",
+            )
+        )
+    elif headers:
+        problem = idempotency_key_problem(next(iter(headers)))
+        if problem is not None:
+            violations.append(
+                Violation(
+                    "Idempotency-Key",
+                    "INVALID_FORMAT",
+                    f"header: {problem}",
+                    "请求头：幂等键必须为 1 到 255 个可打印 ASCII 字符，且不能只有空格",
+                )
+            )
+    return violations
+
+
 def _success(response: R) -> R:
     """Fill the legacy envelope of a reply whose `data` is already set."""
     reply: Any = response
@@ -102,7 +182,7 @@ class ComputeServicer(compute_pb2_grpc.ComputeServiceServicer):
         tenant_access: TenantAccess | None = None,
         store: Store | None = None,
         request_id_source: Callable[[grpc.ServicerContext], str] | None = None,
-        validation_context: Callable[[Any], ValidationContext] | None = None,
+        validation_context: ValidationContextSource | None = None,
     ) -> None:
         self._cloud = cloud
         self._registry = registry
@@ -112,8 +192,8 @@ class ComputeServicer(compute_pb2_grpc.ComputeServiceServicer):
         self._tenant_access = tenant_access or AnyTenant()
         self._store = store
         self._request_id = request_id_source or request_id_of_call
-        # What validation may know beyond the request (regions, zones, image platform); none by default.
-        self._validation_context = validation_context or (lambda _request: NO_CONTEXT)
+        # What validation may know beyond the request (region, zones, image platform); None: not checked.
+        self._validation_context = validation_context
 
     # --- RPCs ---
 
@@ -222,17 +302,22 @@ class ComputeServicer(compute_pb2_grpc.ComputeServiceServicer):
             )
 
     def _scope(self, request: Any, context: grpc.ServicerContext, request_id: str) -> Scope:
-        # Every field problem at once, before any lookup or cloud call (server/validation.py).
-        violations = validate_request(request, self._validation_context(request))
+        # 1. Every problem the request alone shows, at once, before any lookup or cloud call.
+        violations = validate_request(request)
+        if isinstance(request, pb.CreateRequest):
+            violations += idempotency_violations(request, context, violations)
         if violations:
             raise invalid_argument(violations)
+        # 2. Who may act where: PERMISSION_DENIED, then NOT_FOUND for a cluster the tenant does not own.
         tenant: str = request.TenantUuid
-        caller = self._tenant_access.authorize(tenant)  # PERMISSION_DENIED before any lookup
+        caller = self._tenant_access.authorize(tenant)
         cluster = self._registry.resolve(tenant, request.ClusterUuid)
         remaining = context.time_remaining()
         if remaining is None or remaining > NO_DEADLINE_THRESHOLD_SECONDS:
             remaining = self._default_deadline
-        return Scope(
+        else:
+            remaining = max(0.0, remaining - DEADLINE_MARGIN_SECONDS)
+        scope = Scope(
             cluster=cluster,
             region=request.Region,
             tenant=tenant,
@@ -240,3 +325,9 @@ class ComputeServicer(compute_pb2_grpc.ComputeServiceServicer):
             request_id=request_id,
             caller=caller,
         )
+        # 3. What only Tencent knows (region and zone existence, the image's platform), cached.
+        if self._validation_context is not None:
+            violations = validate_request(request, self._validation_context(request, scope))
+            if violations:
+                raise invalid_argument(violations)
+        return scope

@@ -27,6 +27,8 @@ from typing import Any, Protocol
 
 import pytest
 
+from tests.support import captured
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENVOY_BIN = REPO_ROOT / ".venv" / "bin" / "envoy"
 ENVOY_CONFIG = REPO_ROOT / "envoy.yaml"
@@ -235,6 +237,7 @@ def start_envoy(upstream_port: int, config_text: str | None = None) -> Iterator[
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            captured.keep(log_path, "envoy")  # for the secrets check (tests/support/captured.py)
 
 
 @contextlib.contextmanager

@@ -27,6 +27,8 @@ from typing import Any
 import grpc
 import pytest
 
+from tests.support import captured
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 DEMO_TENANT = "system"
@@ -188,6 +190,9 @@ def start_server(
             elif process.poll() is None:
                 process.kill()
                 process.wait(timeout=10)
+            # For the secrets check (tests/support/captured.py): the log and the store, not the config.
+            for name in ("server.log", "compute.db", "compute.db-wal"):
+                captured.keep(work / name, "server")
 
 
 @pytest.fixture(scope="session")
