@@ -38,7 +38,7 @@ $(PY):
 	$(PYTHON_BOOTSTRAP) -m venv $(VENV)
 
 $(VENV_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	$(PY) -c 'import pathlib, sysconfig; \
 	  pth = pathlib.Path(sysconfig.get_paths()["purelib"]) / "tencent-compute-gen.pth"; \
 	  pth.write_text(str(pathlib.Path("gen").resolve()) + "\n")'
@@ -79,7 +79,7 @@ check-gen:
 lint: | $(PY)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy server emulator
+	$(VENV)/bin/mypy server emulator bench
 	$(VENV)/bin/buf lint
 
 fmt:
@@ -96,7 +96,7 @@ run: $(VENV_STAMP) $(GEN_OUT)/compute.pb
 $(GEN_OUT)/compute.pb: $(PROTOS)
 	$(MAKE) --no-print-directory gen
 
-test: $(VENV_STAMP) check-gen
+test: $(VENV_STAMP) check-gen lint
 	$(VENV)/bin/pytest
 
 # Benchmarks (not tests): emulator with 30 ms per call and Tencent's rate limits, server and Envoy side by
