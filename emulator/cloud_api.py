@@ -17,6 +17,7 @@ from emulator.backend import Backend, CallContext
 from emulator.counters import Counters
 from emulator.errors import ApiError
 from emulator.faults import FaultInjector
+from emulator.journal import Journal
 from emulator.signature import SignedRequest, verify
 from emulator.throttle import Throttle, rate_limit_exceeded
 from emulator.wire import (
@@ -53,8 +54,10 @@ class CloudApi:
         counters: Counters,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        journal: Journal | None = None,
     ) -> None:
         self._backend = backend
+        self._journal = journal if journal is not None else Journal()
         self._throttle = throttle
         self._faults = faults
         self._counters = counters
@@ -129,6 +132,7 @@ class CloudApi:
             language=language,
             request_id=request_id,
         )
+        self._journal.record(context, params)
         return Reply(200, encode_success(self._backend.dispatch(context, params), request_id))
 
     @staticmethod

@@ -29,6 +29,7 @@ from emulator.backend import Backend
 from emulator.counters import Counters
 from emulator.errors import ApiError
 from emulator.faults import FaultInjector, FaultRule, InvalidFaultRuleError
+from emulator.journal import Journal
 from emulator.throttle import Throttle
 from emulator.wire import Reply, encode_json
 
@@ -56,9 +57,15 @@ Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 class ControlApi:
     def __init__(
-        self, backend: Backend, throttle: Throttle, faults: FaultInjector, counters: Counters
+        self,
+        backend: Backend,
+        throttle: Throttle,
+        faults: FaultInjector,
+        counters: Counters,
+        journal: Journal | None = None,
     ) -> None:
         self._backend = backend
+        self._journal = journal if journal is not None else Journal()
         self._throttle = throttle
         self._faults = faults
         self._counters = counters
@@ -72,6 +79,7 @@ class ControlApi:
             "config": {"GET": self._get_config, "POST": self._set_config},
             "counters": {"GET": self._get_counters},
             "counters/reset": {"POST": self._reset_counters},
+            "requests": {"GET": self._list_requests},
         }
 
     @staticmethod
@@ -107,6 +115,7 @@ class ControlApi:
         self._throttle.reset()
         self._backend.set_timings(**self._startup_timings)
         self._counters.reset()
+        self._journal.clear()
         return {"Reset": True, "Config": self._config()}
 
     def _add_account(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -189,7 +198,11 @@ class ControlApi:
 
     def _reset_counters(self, body: dict[str, Any]) -> dict[str, Any]:
         self._counters.reset()
+        self._journal.clear()
         return self._counters.snapshot(self._backend.instance_counts())
+
+    def _list_requests(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"Requests": self._journal.entries()}
 
     def _config(self) -> dict[str, Any]:
         settings = self._throttle.settings

@@ -21,6 +21,7 @@ from emulator.cloud_api import CloudApi, CloudRequest
 from emulator.control import ControlApi
 from emulator.counters import Counters
 from emulator.faults import FaultInjector
+from emulator.journal import Journal
 from emulator.throttle import Throttle
 from emulator.wire import Reply, encode_json
 
@@ -196,6 +197,7 @@ def create_server(
     counters = Counters()
     throttle = throttle if throttle is not None else Throttle()
     faults = faults if faults is not None else FaultInjector()
-    cloud = CloudApi(backend, throttle, faults, counters)
-    control = ControlApi(backend, throttle, faults, counters)
+    journal = Journal()
+    cloud = CloudApi(backend, throttle, faults, counters, journal=journal)
+    control = ControlApi(backend, throttle, faults, counters, journal=journal)
     return EmulatorServer((host, port), cloud, control, counters)

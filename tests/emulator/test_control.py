@@ -234,6 +234,35 @@ def test_counters_shape(fresh_emulator: EmulatorProcess) -> None:
     assert zeroed["Calls"] == {} and zeroed["Throttled"] == 0
 
 
+def test_the_request_journal_shows_what_reached_the_model_without_passwords(
+    fresh_emulator: EmulatorProcess,
+) -> None:
+    run = cvm_models.RunInstancesRequest()
+    run.from_json_string(
+        json.dumps(
+            {
+                "Placement": {"Zone": "ap-guangzhou-3"},
+                "ImageId": "img-n7nyt2d7",
+                "InstanceType": "MA2.SMALL8",
+                "ClientToken": "journal-token-1",
+                "LoginSettings": {"Password": "Journal-Pass-123"},
+            }
+        )
+    )
+    fresh_emulator.cvm_client().RunInstances(run)
+    describe(fresh_emulator)
+
+    entries = fresh_emulator.requests()
+    assert [entry["Action"] for entry in entries] == ["RunInstances", "DescribeInstances"]
+    params = entries[0]["Params"]
+    assert (entries[0]["SecretId"], entries[0]["Region"]) == (DEMO_SECRET_ID, "ap-guangzhou")
+    assert params["ClientToken"] == "journal-token-1"
+    assert params["LoginSettings"] == {"Password": "***"}
+    assert "Journal-Pass-123" not in json.dumps(fresh_emulator.control("GET", "/_emulator/requests"))
+    fresh_emulator.reset_counters()
+    assert fresh_emulator.requests() == []
+
+
 def test_config_round_trip(fresh_emulator: EmulatorProcess) -> None:
     config = fresh_emulator.configure(
         TransitionSeconds=0.05,

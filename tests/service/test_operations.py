@@ -181,6 +181,8 @@ def test_turn_off_then_turn_on(grpc_stub: Any, cloud: Any, pb: Any) -> None:
     off = pb.TurnOffRequest(**demo_scope(), InstanceIds=[FIXTURE_INSTANCE], ForceStop=False)
     assert_success_envelope(grpc_stub.TurnOff(off, timeout=30))
     wait_for_states(cloud, [FIXTURE_INSTANCE], "STOPPED")
+    # Tencent's default StopType (SOFT) is what a plain turn_off asks for.
+    assert [call["Params"].get("StopType", "SOFT") for call in cloud.requests("StopInstances")] == ["SOFT"]
 
     on = pb.TurnOnRequest(**demo_scope(), InstanceIds=[FIXTURE_INSTANCE])
     assert_success_envelope(grpc_stub.TurnOn(on, timeout=30))
@@ -193,6 +195,10 @@ def test_turn_off_with_force_stop(grpc_stub: Any, cloud: Any, pb: Any) -> None:
     assert_success_envelope(grpc_stub.TurnOff(off, timeout=30))
 
     wait_for_states(cloud, [FIXTURE_INSTANCE], "STOPPED")
+    # ForceStop is Tencent's deprecated flag for "force after a failed soft stop": StopType SOFT_FIRST.
+    stops = cloud.requests("StopInstances")
+    assert [call["Params"].get("StopType") for call in stops] == ["SOFT_FIRST"]
+    assert "ForceStop" not in stops[0]["Params"]  # Tencent refuses the two together
 
 
 def test_sdk_connections_are_reused(grpc_stub: Any, cloud: Any, pb: Any) -> None:

@@ -117,6 +117,11 @@ class EmulatorProcess:
     def reset_counters(self) -> Any:
         return self.control("POST", "/_emulator/counters/reset", {})
 
+    def requests(self, action: str | None = None) -> list[dict[str, Any]]:
+        """The journal of calls that reached the model (passwords redacted), oldest first."""
+        entries: list[dict[str, Any]] = self.control("GET", "/_emulator/requests")["Requests"]
+        return [entry for entry in entries if action is None or entry["Action"] == action]
+
     def configure(self, **members: Any) -> Any:
         """POST /_emulator/config, e.g. configure(Throttle=False, TransitionSeconds=0.05)."""
         return self.control("POST", "/_emulator/config", members)

@@ -161,6 +161,10 @@ def test_a_create_whose_reply_is_lost_creates_once(cloud: Any, tmp_path: Path) -
     assert machines(cloud) == before + 2
     assert [r["outcome"] for r in audit] == ["succeeded"]  # one call, all its retries inside it
     assert sorted(audit[0]["instance_ids"]) == sorted(outcome.data["InstanceIds"])
+    # What made the retries safe, as Tencent received it: one ClientToken, on every attempt.
+    tokens = {call["Params"].get("ClientToken") for call in cloud.requests("RunInstances")}
+    assert len(tokens) == 1 and None not in tokens, tokens
+    assert audit[0]["client_token"] in tokens
     add_figure("lost_reply_runinstances_attempts", calls(cloud, "RunInstances"))
     add_figure("lost_reply_duplicate_machines", machines(cloud) - before - 2)
 
