@@ -23,7 +23,7 @@ help:
 	@echo "make venv       create .venv and install the project with its dev tools"
 	@echo "make gen        regenerate gen/ from proto/ (Python, gRPC stubs, .pyi, Envoy descriptor gen/compute.pb)"
 	@echo "make check-gen  fail if gen/ is stale"
-	@echo "make lint       ruff, mypy (server emulator), buf lint"
+	@echo "make lint       ruff, mypy (everything but gen/), buf lint"
 	@echo "make run        emulator + server + envoy on 127.0.0.1 (Ctrl-C stops all)"
 	@echo "make test       the whole test suite"
 	@echo "make bench      benchmarks (bench/), figures in bench/results/latest.md"
@@ -79,7 +79,7 @@ check-gen:
 lint: | $(PY)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy server emulator bench
+	$(VENV)/bin/mypy server emulator bench tests tools
 	$(VENV)/bin/buf lint
 
 fmt:

@@ -128,7 +128,7 @@ def render_server_config(
 ) -> Path:
     """The demo config (so the harness measures what `make run` runs), with every cluster pointed at this
     run's emulator, the bench clusters added, metrics on a free port and `overrides` merged per table."""
-    data: dict[str, Any] = tomllib.loads(base.read_text()) if base.exists() else {}
+    data: dict[str, Any] = tomllib.loads(base.read_text())
     clusters: list[dict[str, Any]] = []
     for table in data.get("clusters", []):
         table = dict(table)

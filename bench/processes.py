@@ -25,6 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, cast
 
+# The one rule for putting envoy.yaml on other ports (plain text replacement of its three fixed addresses,
+# TEAM.md), shared with the tests so the two can never disagree about how the file spells them.
+from tests.support.envoy import render_envoy_config as envoy_config_on
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 ENVOY_BIN = Path(PYTHON).parent / "envoy"
@@ -33,11 +37,6 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 EMULATOR_READY = re.compile(r"emulator listening on http://127\.0\.0\.1:(\d+)")
 SERVER_READY = re.compile(r"compute server listening on 127\.0\.0\.1:(\d+)")
-
-# The three fixed addresses in the repo's envoy.yaml (TEAM.md); a copy with free ports is rendered per run.
-ENVOY_LISTENER = "127.0.0.1:8080"
-ENVOY_ADMIN = "127.0.0.1:9901"
-ENVOY_UPSTREAM = "127.0.0.1:50051"
 
 
 class StartupError(RuntimeError):
@@ -193,24 +192,17 @@ def start_server(
     return proc
 
 
-def _spellings(host_port: str) -> list[str]:
-    """How envoy.yaml may write an address: `host:port`, or a one-line YAML flow mapping (as now)."""
-    host, _, port = host_port.rpartition(":")
-    return [f"{{address: {host}, port_value: {port}}}", host_port]
-
-
 def render_envoy_config(source: Path, target: Path, *, listener: int, admin: int, upstream: int) -> None:
-    """A copy of envoy.yaml with its three fixed addresses replaced by plain text (same rule as the tests)."""
-    text = source.read_text()
-    for fixed, port in ((ENVOY_LISTENER, listener), (ENVOY_ADMIN, admin), (ENVOY_UPSTREAM, upstream)):
-        for spelling, replacement in zip(_spellings(fixed), _spellings(f"127.0.0.1:{port}"), strict=True):
-            if text.count(spelling) == 1:
-                text = text.replace(spelling, replacement)
-                break
-        else:
-            raise StartupError(
-                f"{source} does not spell {fixed} exactly once; cannot render free ports into it"
-            )
+    """A copy of envoy.yaml with its listener, admin and upstream on these loopback ports."""
+    try:
+        text = envoy_config_on(
+            source.read_text(),
+            listener=f"127.0.0.1:{listener}",
+            admin=f"127.0.0.1:{admin}",
+            upstream=f"127.0.0.1:{upstream}",
+        )
+    except ValueError as exc:  # envoy.yaml no longer spells one of the addresses exactly once
+        raise StartupError(f"{source}: {exc}; cannot render free ports into it") from None
     target.write_text(text)
 
 

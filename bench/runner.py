@@ -77,9 +77,6 @@ def start_service(
         service.problem = f"server did not start: {str(exc).splitlines()[0]}"
         return service
     service.metrics_port = find_metrics_port(service.server)
-    if not (p.REPO_ROOT / "envoy.yaml").exists():
-        service.problem = "envoy.yaml does not exist yet"
-        return service
     try:
         service.envoy = start_envoy(stack, work_dir, service.server.port, name=f"envoy-{label}")
     except (StartupError, OSError) as exc:

@@ -49,7 +49,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--transition-seconds",
         type=float,
         default=None,
-        help="lifecycle transition time in seconds (default: the model's demo value)",
+        help="lifecycle transition time in seconds (default: the fixture file's TransitionSeconds, 3)",
     )
     parser.add_argument(
         "--no-throttle", action="store_true", help="start with Tencent's per-action rate limits switched off"

@@ -16,6 +16,7 @@ from types import FrameType
 
 from server.app import create_app
 from server.config import config_path, load_settings
+from server.config_errors import ConfigError
 from server.observability.logs import configure_logging
 from server.observability.settings import ObservabilitySettings
 
@@ -34,17 +35,14 @@ def main(argv: list[str] | None = None) -> int:
     path = config_path(args.config)
     try:
         settings = load_settings(path)
-    except ValueError as error:  # ConfigError and the subsystems' own config errors
+    except ConfigError as error:  # every table's own error (AuthConfigError, StoreConfigError) is one too
         print(f"compute server: bad configuration {path}: {error}", file=sys.stderr, flush=True)
         return 2
     if args.port is not None:
         settings = settings.with_port(args.port)
 
-    observability = settings.subsystem("observability")
-    if isinstance(observability, ObservabilitySettings):
-        configure_logging(observability.log_level, json=observability.json_logs)
-    else:
-        configure_logging("INFO")
+    observability: ObservabilitySettings = settings.subsystem("observability")
+    configure_logging(observability.log_level, json=observability.json_logs)
 
     stop_requested = threading.Event()
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from server.config_errors import ConfigError, reject_unknown_keys
 from server.observability.logs import register_secret
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -31,9 +32,9 @@ CONFIG_ENV_VAR = "COMPUTE_CONFIG"
 
 SUPPORTED_LANGUAGES = ("zh-CN", "en-US")
 
-# Table name -> "module:Class" of the subsystem's settings dataclass (`from_mapping(data) -> Self`).
-# Imported lazily so each subsystem stays optional while it is being built: when its module does not exist
-# yet, the raw table is kept as a plain dict (and an absent table is an empty dict).
+# Table name -> "module:Class" of the subsystem's settings dataclass (`from_mapping(data) -> Self`; an
+# absent table gives the subsystem's defaults). Imported by name when the file is parsed, because those
+# modules import this one (ConfigError) and a top-level import here would be circular.
 SUBSYSTEM_SETTINGS: Mapping[str, str] = {
     "auth": "server.security.settings:AuthSettings",
     "store": "server.store.settings:StoreSettings",
@@ -42,17 +43,6 @@ SUBSYSTEM_SETTINGS: Mapping[str, str] = {
     "observability": "server.observability.settings:ObservabilitySettings",
     "cache": "server.compute.snapshot:CacheSettings",
 }
-
-
-class ConfigError(ValueError):
-    """The configuration file is missing, malformed or inconsistent. The message never contains secrets."""
-
-
-def _reject_unknown(data: Mapping[str, Any], known: frozenset[str], where: str) -> None:
-    """A typo must fail the start, not silently fall back to a default."""
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
 
 
 _CREDENTIAL_KEYS = frozenset(
@@ -77,7 +67,7 @@ class Credentials:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], where: str) -> Credentials:
         """Accepts `secret_id` | `secret_id_env` | `secret_id_file`, and the same three for `secret_key`."""
-        _reject_unknown(data, _CREDENTIAL_KEYS, where)
+        reject_unknown_keys(data, _CREDENTIAL_KEYS, where)
         secret_id = _one_source(data, "secret_id", where)
         secret_key = _one_source(data, "secret_key", where)
         if not secret_id or not secret_key:
@@ -127,7 +117,7 @@ class ClusterConfig:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], index: int) -> ClusterConfig:
         where = f"clusters[{index}]"
-        _reject_unknown(data, _CLUSTER_KEYS, where)
+        reject_unknown_keys(data, _CLUSTER_KEYS, where)
         uuid = data.get("uuid")
         if not isinstance(uuid, str) or not uuid:
             raise ConfigError(f"{where}: uuid must be a non-empty string")
@@ -167,7 +157,7 @@ class ServerSettings:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> ServerSettings:
-        _reject_unknown(data, _SERVER_KEYS, "[server]")
+        reject_unknown_keys(data, _SERVER_KEYS, "[server]")
         listen = data.get("listen", f"{cls.host}:{cls.port}")
         if not isinstance(listen, str) or ":" not in listen:
             raise ConfigError("server.listen must be 'host:port'")
@@ -198,8 +188,8 @@ class ServerSettings:
 class Settings:
     server: ServerSettings
     clusters: tuple[ClusterConfig, ...]
-    # Subsystem settings, keyed by table name (see SUBSYSTEM_SETTINGS): an instance of the subsystem's
-    # settings class, or the raw table while that subsystem does not exist yet.
+    # Subsystem settings, keyed by table name (see SUBSYSTEM_SETTINGS): an instance of that subsystem's
+    # settings class.
     subsystems: Mapping[str, Any] = field(default_factory=dict)
     source: Path | None = None
 
@@ -212,21 +202,12 @@ class Settings:
 
 def _subsystem_settings(name: str, data: Mapping[str, Any]) -> Any:
     module_name, _, class_name = SUBSYSTEM_SETTINGS[name].partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        # Only "this subsystem is not built yet" is tolerated; a broken import inside it is not.
-        if exc.name is not None and module_name.startswith(exc.name):
-            return dict(data)
-        raise
-    settings_class = getattr(module, class_name, None)
-    if settings_class is None:
-        return dict(data)
+    settings_class = getattr(importlib.import_module(module_name), class_name)
     return settings_class.from_mapping(data)
 
 
 def parse_settings(data: Mapping[str, Any], source: Path | None = None) -> Settings:
-    _reject_unknown(data, frozenset({"server", "clusters", *SUBSYSTEM_SETTINGS}), "config")
+    reject_unknown_keys(data, frozenset({"server", "clusters", *SUBSYSTEM_SETTINGS}), "config")
     server_table = data.get("server", {})
     if not isinstance(server_table, Mapping):
         raise ConfigError("[server] must be a table")

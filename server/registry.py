@@ -7,15 +7,12 @@ from collections.abc import Iterable
 from server.compute.errors import NotFound
 from server.config import ClusterConfig
 
-# The alias keeps call sites readable: a resolved cluster is just its configuration.
-Cluster = ClusterConfig
-
 
 class ClusterRegistry:
     def __init__(self, clusters: Iterable[ClusterConfig]) -> None:
         self._by_uuid: dict[str, ClusterConfig] = {cluster.uuid: cluster for cluster in clusters}
 
-    def resolve(self, tenant: str, cluster_uuid: str) -> Cluster:
+    def resolve(self, tenant: str, cluster_uuid: str) -> ClusterConfig:
         """The cluster `cluster_uuid` if `tenant` owns it.
 
         Unknown and not-owned clusters raise the very same NotFound (message, reason, metadata), so a caller

@@ -41,7 +41,6 @@ from server.validation_rules import (
     MAX_SECURITY_GROUPS,
     MAX_UPDATE_NAME_LENGTH,
     RENEW_FLAGS,
-    STOP_TYPES,
     Platform,
     Violation,
     Violations,
@@ -325,17 +324,8 @@ def validate_turn_on(request: pb.TurnOnRequest, ctx: ValidationContext = NO_CONT
 def validate_turn_off(request: pb.TurnOffRequest, ctx: ValidationContext = NO_CONTEXT) -> list[Violation]:
     v = Violations()
     _scope(v, request, ctx)
+    # ForceStop is a bool (StopType SOFT_FIRST when true): the contract has no StopType to check.
     _ids_under_either_key(v, request)
-    # The contract has only ForceStop today; should a StopType field be added, it is checked here.
-    stop_type: str = getattr(request, "StopType", "")
-    check_one_of(v, "StopType", stop_type, STOP_TYPES)
-    if stop_type and request.ForceStop and stop_type != "SOFT_FIRST":
-        v.add(
-            "ForceStop",
-            "CONFLICT",
-            f"ForceStop means StopType SOFT_FIRST and cannot be combined with StopType {stop_type}",
-            f"ForceStop 即 StopType SOFT_FIRST，不能与 StopType {stop_type} 同时使用",
-        )
     return v.items
 
 

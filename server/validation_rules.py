@@ -26,7 +26,7 @@ shared/reference/tencent-cvm-facts.md), with the choice made where sources diffe
   checks the rest.
 - Security groups: at most 5 per instance (facts file, ModifyInstancesAttribute).
 - ClientToken: at most 64 ASCII characters (`InvalidClientToken.TooLong`).
-- Enumerations: InstanceChargeType, InternetChargeType, StopType, RenewFlag, prepaid Period: the spec's lists.
+- Enumerations: InstanceChargeType, InternetChargeType, RenewFlag, prepaid Period: the spec's lists.
 - Fuzzy: at most 128 characters (longer than any instance name, ID or IP, so it could never match).
 - TenantUuid, ClusterUuid: required, at most 128 characters; their meaning is checked by the server
   (registry lookup, tenant authorization), not here.
@@ -62,7 +62,6 @@ INSTANCE_CHARGE_TYPES = frozenset({"PREPAID", "POSTPAID_BY_HOUR", "SPOTPAID", "C
 INTERNET_CHARGE_TYPES = frozenset(
     {"BANDWIDTH_PREPAID", "TRAFFIC_POSTPAID_BY_HOUR", "BANDWIDTH_POSTPAID_BY_HOUR", "BANDWIDTH_PACKAGE"}
 )
-STOP_TYPES = frozenset({"SOFT", "HARD", "SOFT_FIRST"})
 RENEW_FLAGS = frozenset(
     {"NOTIFY_AND_AUTO_RENEW", "NOTIFY_AND_MANUAL_RENEW", "DISABLE_NOTIFY_AND_MANUAL_RENEW"}
 )

@@ -17,14 +17,15 @@ import time
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 
 
-def _pump(name: str, stream: object, ready: threading.Event, marker: str) -> None:
+def _pump(name: str, stream: IO[bytes], ready: threading.Event, marker: str) -> None:
     """Copy one child's output to ours, line by line, and flag readiness when its marker shows up."""
-    for raw in iter(stream.readline, b""):  # type: ignore[attr-defined]
+    for raw in iter(stream.readline, b""):
         line = raw.decode("utf-8", "replace").rstrip("\n")
         if marker and marker in line:
             ready.set()
@@ -39,6 +40,7 @@ class Child:
         self.proc = subprocess.Popen(
             list(argv), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
+        assert self.proc.stdout is not None  # stdout=PIPE
         threading.Thread(target=_pump, args=(name, self.proc.stdout, self.ready, marker), daemon=True).start()
 
     def stop(self) -> None:
@@ -67,7 +69,9 @@ def _wait_http_ok(url: str, deadline: float) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", default=os.environ.get("COMPUTE_CONFIG", "config/demo.toml"))
-    parser.add_argument("--transition-seconds", default="3", help="emulator lifecycle transition time")
+    parser.add_argument(
+        "--transition-seconds", help="emulator lifecycle transition time (default: the emulator's, 3 s)"
+    )
     args = parser.parse_args(argv)
 
     env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -92,13 +96,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             time.sleep(0.05)
         return True
 
+    emulator_argv = [python, "-m", "emulator", "--port", "9000"]
+    if args.transition_seconds is not None:
+        emulator_argv += ["--transition-seconds", args.transition_seconds]
     ok = start(
-        Child(
-            "emulator",
-            [python, "-m", "emulator", "--port", "9000", "--transition-seconds", args.transition_seconds],
-            "emulator listening on",
-            env,
-        ),
+        Child("emulator", emulator_argv, "emulator listening on", env),
         "127.0.0.1:9000",
     ) and start(
         Child(

@@ -27,7 +27,8 @@ def chunks(ids: Sequence[str], size: int = TENCENT_MAX_IDS) -> list[list[str]]:
     return [list(ids[start : start + size]) for start in range(0, len(ids), size)]
 
 
-def _shorten(ids: Sequence[str], limit: int = 20) -> str:
+def shorten_ids(ids: Sequence[str], limit: int = 20) -> str:
+    """IDs for a message: the first `limit`, then how many more, so a 1,000-ID batch stays one line."""
     shown = ", ".join(ids[:limit])
     return shown if len(ids) <= limit else f"{shown} and {len(ids) - limit} more"
 
@@ -49,9 +50,9 @@ def apply_in_batches(ids: Sequence[str], action: str, apply: Callable[[list[str]
     if len(failures) == 1 and not succeeded:
         raise first_error  # nothing partial to report: the plain error says it all
     failed = [instance_id for chunk, _ in failures for instance_id in chunk]
-    why = "; ".join(f"[{_shorten(chunk, 5)}]: {error.message}" for chunk, error in failures)
-    why_cn = "; ".join(f"[{_shorten(chunk, 5)}]：{error.message_cn}" for chunk, error in failures)
-    applied = _shorten(succeeded) if succeeded else "none"
+    why = "; ".join(f"[{shorten_ids(chunk, 5)}]: {error.message}" for chunk, error in failures)
+    why_cn = "; ".join(f"[{shorten_ids(chunk, 5)}]：{error.message_cn}" for chunk, error in failures)
+    applied = shorten_ids(succeeded) if succeeded else "none"
     raise first_error.with_context(
         f"{action} failed for {len(failed)} of {len(ids)} instances ({why}); applied to: {applied}",
         f"{action} 对 {len(ids)} 个实例中的 {len(failed)} 个失败（{why_cn}）；"

@@ -17,8 +17,8 @@ What a lookup's failure means:
   that a missing permission does not cost a call per request.
 
 A caller inventing region names or image IDs costs one rate-limited lookup per name, and the entries expire
-with their TTL. A region name longer than any real one is unknown without a lookup: it would travel in the
-X-TC-Region header, and an oversized header makes Tencent (or the emulator) fail the whole request.
+with their TTL. No oversized region name gets here: the format check before (server/validation_rules.py,
+at most 68 characters) keeps it out of the X-TC-Region header, which it would break.
 """
 
 from __future__ import annotations

@@ -93,10 +93,6 @@ class ExpiringCache(Generic[K, V]):
         self._flights: dict[K, _Flight[V]] = {}
         self._lock = threading.Lock()
 
-    @property
-    def ttl_seconds(self) -> float:
-        return self._ttl
-
     def get(self, key: K, load: Callable[[], V], *, wait_seconds: float | None = None) -> tuple[V, bool]:
         """The value for `key` and whether it was served without this caller loading it.
 

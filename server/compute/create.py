@@ -3,11 +3,11 @@
 The ClientToken makes Tencent itself ignore a repeated RunInstances, so the service's own retries never
 create machines twice (the gateway builds the parameters once and every retry resends them). With a
 caller's key (the request's ClientToken field or the Idempotency-Key header) the token is derived from the
-key deterministically (server/store/idempotency.py), so the caller's retries are safe as well, even without
-a store; without a key, a fresh token is made once per request.
+key deterministically (server/store/idempotency.py), so the caller's retries send it again too; without a
+key, a fresh token is made once per request.
 
-With a `Store` (issue 4), a key also remembers its answer: the same key with the same request returns the
-same InstanceIds without calling Tencent, and the same key with another request is rejected.
+The store remembers each key's answer: the same key with the same request returns the same InstanceIds
+without calling Tencent, and the same key with another request is rejected.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from server.compute.batching import unique_ids
 from server.compute.errors import AlreadyExists
 from server.compute.ports import Cloud, Scope
 from server.store.base import ClaimStatus, Store
-from server.store.idempotency import client_token_for_key, fingerprint, idempotency_scope
+from server.store.idempotency import fingerprint, idempotency_scope
 
 OPERATION = "Create"
 
@@ -54,17 +54,13 @@ def create_instances(
     scope: Scope,
     params: Mapping[str, Any],
     *,
-    idempotency_key: str | None = None,
-    store: Store | None = None,
+    idempotency_key: str | None,
+    store: Store,
 ) -> list[str]:
     """Create the instances; returns their InstanceIds."""
     run = run_instances_params(params)
     if not idempotency_key:
         run["ClientToken"] = uuid.uuid4().hex
-        return _run_instances(cloud, scope, run)
-
-    if store is None:
-        run["ClientToken"] = client_token_for_key(key_scope(scope), idempotency_key)
         return _run_instances(cloud, scope, run)
 
     claim = store.claim(key_scope(scope), idempotency_key, fingerprint(run))

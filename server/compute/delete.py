@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from server.compute.batching import apply_in_batches, unique_ids
-from server.compute.errors import invalid_argument
 from server.compute.ports import Cloud, Scope
 
 
 def delete_instances(cloud: Cloud, scope: Scope, instance_ids: Sequence[str]) -> list[str]:
     """Terminate the instances; returns the IDs the call was made for."""
     ids = unique_ids(instance_ids)
-    if not ids:
-        raise invalid_argument("InstanceIds", "at least one instance ID is required", "至少需要一个实例 ID")
 
     def terminate(chunk: list[str]) -> None:
         cloud.call(scope, "cvm", "TerminateInstances", {"InstanceIds": chunk}, write=True)

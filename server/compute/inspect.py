@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from server.compute.enrichment import NameSource
-from server.compute.errors import NotFound, invalid_argument
+from server.compute.errors import NotFound
 from server.compute.instances import Instance, describe_by_ids, family_of
 from server.compute.ports import Cloud, Scope
 
 
 def inspect_instance(cloud: Cloud, names: NameSource, scope: Scope, instance_id: str) -> Instance:
-    if not instance_id:
-        raise invalid_argument("InstanceId", "is required", "必填")
     instance = describe_by_ids(cloud, scope, [instance_id]).get(instance_id)
     if instance is None:
         raise NotFound(

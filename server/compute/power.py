@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from server.compute.batching import apply_in_batches, unique_ids
-from server.compute.errors import FailedPrecondition, NotFound, invalid_argument
+from server.compute.batching import apply_in_batches, shorten_ids, unique_ids
+from server.compute.errors import FailedPrecondition, NotFound
 from server.compute.instances import describe_by_ids
 from server.compute.ports import Cloud, Scope
 
@@ -41,11 +41,6 @@ class PowerResult:
     unchanged: list[str]  # IDs already in the target state
 
 
-def _listing(ids: Sequence[str], limit: int = 20) -> str:
-    shown = ", ".join(ids[:limit])
-    return shown if len(ids) <= limit else f"{shown} and {len(ids) - limit} more"
-
-
 def set_power(
     cloud: Cloud,
     scope: Scope,
@@ -55,15 +50,13 @@ def set_power(
     stop_type: str | None = None,
 ) -> PowerResult:
     ids = unique_ids(instance_ids)
-    if not ids:
-        raise invalid_argument("InstanceIds", "at least one instance ID is required", "至少需要一个实例 ID")
     found = describe_by_ids(cloud, scope, ids)
 
     missing = [i for i in ids if i not in found]
     if missing:
         raise NotFound(
-            f"{action.name}: instances not found in region {scope.region}: {_listing(missing)}",
-            f"{action.name}：地域 {scope.region} 中未找到实例：{_listing(missing)}",
+            f"{action.name}: instances not found in region {scope.region}: {shorten_ids(missing)}",
+            f"{action.name}：地域 {scope.region} 中未找到实例：{shorten_ids(missing)}",
             reason="INSTANCE_NOT_FOUND",
             metadata={"instance_ids": ",".join(missing), "region": scope.region},
         )
@@ -71,9 +64,7 @@ def set_power(
     states = {i: str(found[i].get("InstanceState") or "") for i in ids}
     blocked = [i for i in ids if states[i] not in (action.target_state, action.from_state)]
     if blocked:
-        described = ", ".join(f"{i} ({states[i]})" for i in blocked[:20])
-        if len(blocked) > 20:
-            described += f" and {len(blocked) - 20} more"
+        described = shorten_ids([f"{i} ({states[i]})" for i in blocked])
         transitional = all(states[i] in TRANSITIONAL_STATES for i in blocked)
         hint = " (wait for their current operation to finish, then retry)" if transitional else ""
         hint_cn = "（请等待当前操作完成后重试）" if transitional else ""

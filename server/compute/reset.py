@@ -5,14 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from server.compute.errors import invalid_argument
 from server.compute.ports import Cloud, Scope
 
 
 def reset_instance(cloud: Cloud, scope: Scope, instance_id: str, params: Mapping[str, Any]) -> None:
     """`params`: ImageId, SystemDisk, LoginSettings, EnhancedService (Tencent names; unset ones absent)."""
-    if not instance_id:
-        raise invalid_argument("InstanceId", "is required", "必填")
     reset = {k: v for k, v in params.items() if v not in (None, "", [], {})}
     reset["InstanceId"] = instance_id
     cloud.call(scope, "cvm", "ResetInstance", reset, write=True)

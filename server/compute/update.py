@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from server.compute.batching import apply_in_batches, unique_ids
-from server.compute.errors import ServiceError, invalid_argument
+from server.compute.errors import ServiceError
 from server.compute.ports import Cloud, Scope
 
 
@@ -24,20 +24,12 @@ def update_instances(
 ) -> list[str]:
     """Apply the attributes; returns the names of the attributes applied, in order."""
     ids = unique_ids(instance_ids)
-    if not ids:
-        raise invalid_argument("InstanceIds", "at least one instance ID is required", "至少需要一个实例 ID")
     groups = unique_ids(security_groups)
     attributes: list[tuple[str, Any]] = []
     if instance_name:
         attributes.append(("InstanceName", instance_name))
     if groups:
         attributes.append(("SecurityGroups", groups))
-    if not attributes:
-        raise invalid_argument(
-            "InstanceName",
-            "nothing to update: give InstanceName and/or SecurityGroups",
-            "没有要修改的内容：请提供 InstanceName 和/或 SecurityGroups",
-        )
 
     applied: list[str] = []
     for attribute, value in attributes:

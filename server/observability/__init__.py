@@ -15,7 +15,7 @@ from server.observability.logs import (
 )
 from server.observability.metrics import Metrics, MetricsServer, start_metrics_server
 from server.observability.settings import ObservabilitySettings
-from server.observability.tracing import TRACE_HEADER, trace_headers, with_trace_header
+from server.observability.tracing import TRACE_HEADER, trace_headers
 
 __all__ = [
     "REQUEST_ID_METADATA_KEY",
@@ -32,5 +32,4 @@ __all__ = [
     "start_metrics_server",
     "trace_headers",
     "with_current_context",
-    "with_trace_header",
 ]

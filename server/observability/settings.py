@@ -12,10 +12,11 @@ Every key is optional; an unknown key is an error so that a typo does not silent
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Self
+
+from server.config_errors import ConfigError, reject_unknown_keys
 
 DEFAULT_METRICS_HOST = "127.0.0.1"
 DEFAULT_METRICS_PORT = 9464  # the port OpenTelemetry/Prometheus exporters conventionally use
@@ -30,17 +31,9 @@ class ObservabilitySettings:
     log_level: str = "INFO"
     json_logs: bool = True
 
-    @property
-    def log_level_number(self) -> int:
-        """The `logging` module's number for `log_level`."""
-        return logging.getLevelNamesMapping()[self.log_level]
-
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Self:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"[observability]: unknown key(s) {', '.join(unknown)}; known: {sorted(known)}")
+        reject_unknown_keys(data, {f.name for f in fields(cls)}, "[observability]")
 
         defaults = cls()
         metrics_enabled = _bool(data, "metrics_enabled", defaults.metrics_enabled)
@@ -48,7 +41,7 @@ class ObservabilitySettings:
 
         metrics_host = data.get("metrics_host", defaults.metrics_host)
         if not isinstance(metrics_host, str) or not metrics_host:
-            raise ValueError("[observability]: metrics_host must be a non-empty string")
+            raise ConfigError("[observability]: metrics_host must be a non-empty string")
 
         metrics_port = data.get("metrics_port", defaults.metrics_port)
         # bool is an int subclass: `metrics_port = true` must not mean port 1.
@@ -57,13 +50,13 @@ class ObservabilitySettings:
             or not isinstance(metrics_port, int)
             or not 0 <= metrics_port <= 65535
         ):
-            raise ValueError(
+            raise ConfigError(
                 "[observability]: metrics_port must be an integer from 0 to 65535 (0 = any free port)"
             )
 
         log_level = data.get("log_level", defaults.log_level)
         if not isinstance(log_level, str) or log_level.upper() not in LOG_LEVELS:
-            raise ValueError(f"[observability]: log_level must be one of {', '.join(LOG_LEVELS)}")
+            raise ConfigError(f"[observability]: log_level must be one of {', '.join(LOG_LEVELS)}")
 
         return cls(
             metrics_enabled=metrics_enabled,
@@ -77,5 +70,5 @@ class ObservabilitySettings:
 def _bool(data: Mapping[str, Any], key: str, default: bool) -> bool:
     value = data.get(key, default)
     if not isinstance(value, bool):
-        raise ValueError(f"[observability]: {key} must be true or false")
+        raise ConfigError(f"[observability]: {key} must be true or false")
     return value

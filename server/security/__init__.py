@@ -4,7 +4,7 @@ Wiring (server/app.py):
     settings = AuthSettings.from_mapping(config["auth"])
     warn_if_insecure(settings, log)
     server = grpc.server(executor, interceptors=[..., AuthInterceptor(settings)])
-Handlers:
+The servicer (through server/transport/access.py):
     caller = current_caller(); caller.require_tenant(request.TenantUuid)  # raises PermissionDenied
 """
 

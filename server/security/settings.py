@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
+
+from server.config_errors import ConfigError, reject_unknown_keys
 
 ANY_TENANT = "*"
 
@@ -29,7 +31,7 @@ DEFAULT_EXEMPT_SERVICES: tuple[str, ...] = (
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
-class AuthConfigError(ValueError):
+class AuthConfigError(ConfigError):
     """The `[auth]` table is invalid; the message names the offending key."""
 
 
@@ -70,7 +72,7 @@ class AuthSettings:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Self:
         """Parse the `[auth]` table. `mode` is required: an open service must be asked for explicitly."""
-        _reject_unknown_keys(data, {"mode", "tokens", "jwt", "exempt_services"}, "auth")
+        reject_unknown_keys(data, {"mode", "tokens", "jwt", "exempt_services"}, "[auth]", AuthConfigError)
         raw_mode = data.get("mode")
         if raw_mode is None:
             raise AuthConfigError('auth.mode is required: one of "none", "token", "jwt"')
@@ -106,7 +108,7 @@ def _parse_tokens(raw: object) -> tuple[TokenEntry, ...]:
         where = f"auth.tokens[{index}]"
         if not isinstance(item, Mapping):
             raise AuthConfigError(f"{where} must be a table with sha256, subject, tenants")
-        _reject_unknown_keys(item, {"sha256", "subject", "tenants"}, where)
+        reject_unknown_keys(item, {"sha256", "subject", "tenants"}, where, AuthConfigError)
         digest_hex = item.get("sha256")
         if not isinstance(digest_hex, str) or not _SHA256_HEX.fullmatch(digest_hex.lower()):
             raise AuthConfigError(
@@ -137,7 +139,7 @@ def parse_tenant_list(raw: object, where: str) -> frozenset[str] | None:
 def _parse_jwt(raw: object) -> JwtSettings:
     if not isinstance(raw, Mapping):
         raise AuthConfigError('mode = "jwt" needs an [auth.jwt] table')
-    _reject_unknown_keys(
+    reject_unknown_keys(
         raw,
         {
             "issuer",
@@ -149,7 +151,8 @@ def _parse_jwt(raw: object) -> JwtSettings:
             "tenant_claim",
             "subject_claim",
         },
-        "auth.jwt",
+        "[auth.jwt]",
+        AuthConfigError,
     )
     issuer = raw.get("issuer")
     if not isinstance(issuer, str) or not issuer:
@@ -209,9 +212,3 @@ def _string_list(raw: object, where: str, allow_empty: bool) -> list[str]:
     if not raw and not allow_empty:
         raise AuthConfigError(f"{where} must not be empty")
     return list(raw)
-
-
-def _reject_unknown_keys(data: Mapping[str, Any], known: Iterable[str], where: str) -> None:
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise AuthConfigError(f"unknown key(s) in [{where}]: {', '.join(unknown)}")

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
+from server.config_errors import ConfigError, reject_unknown_keys
+
 DEFAULT_PATH = Path("var/compute.db")
 
 
-class StoreConfigError(ValueError):
+class StoreConfigError(ConfigError):
     """The `[store]` table is invalid; the message names the offending key."""
 
 
@@ -26,16 +28,16 @@ class StoreSettings:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Self:
-        unknown = sorted(set(data) - {"path", "idempotency_ttl_hours", "busy_timeout_ms"})
-        if unknown:
-            raise StoreConfigError(f"unknown key(s) in [store]: {', '.join(unknown)}")
+        reject_unknown_keys(
+            data, ("path", "idempotency_ttl_hours", "busy_timeout_ms"), "[store]", StoreConfigError
+        )
         path = data.get("path", str(DEFAULT_PATH))
         if not isinstance(path, str) or not path.strip():
             raise StoreConfigError("store.path must be a file path")
-        ttl = data.get("idempotency_ttl_hours", 24.0)
+        ttl = data.get("idempotency_ttl_hours", cls.idempotency_ttl_hours)
         if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 0 < ttl <= 24 * 366:
             raise StoreConfigError("store.idempotency_ttl_hours must be a number of hours, more than 0")
-        busy = data.get("busy_timeout_ms", 5000)
+        busy = data.get("busy_timeout_ms", cls.busy_timeout_ms)
         if isinstance(busy, bool) or not isinstance(busy, int) or not 0 <= busy <= 600_000:
             raise StoreConfigError("store.busy_timeout_ms must be an integer from 0 to 600000")
         return cls(path=Path(path), idempotency_ttl_hours=float(ttl), busy_timeout_ms=busy)

@@ -12,12 +12,9 @@ from collections.abc import Callable
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from server.compute.errors import ERROR_CLASSES, ServiceError
+from server.tencent.errors_policy import CLIENT_NETWORK_ERROR, SERVER_NETWORK_ERROR
 
 log = logging.getLogger(__name__)
-
-# SDK-side codes (no reply from Tencent, or a reply that is not a Tencent API reply).
-CLIENT_NETWORK_ERROR = "ClientNetworkError"  # connection refused/reset, timeout
-SERVER_NETWORK_ERROR = "ServerNetworkError"  # HTTP status other than 200 (body not parsed)
 
 Rule = tuple[Callable[[str], bool], str]
 

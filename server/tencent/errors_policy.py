@@ -48,6 +48,8 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 THROTTLING_PREFIX = "RequestLimitExceeded"
 IP_LIMIT_EXCEEDED = "RequestLimitExceeded.IPLimitExceeded"
 IN_PROGRESS = "OperationDenied.InstanceOperationInProgress"
+# The SDK's own codes when Tencent gave no API reply: connection refused, reset or timed out; or an HTTP
+# status other than 200 (body not parsed).
 CLIENT_NETWORK_ERROR = "ClientNetworkError"
 SERVER_NETWORK_ERROR = "ServerNetworkError"
 # The SDK's action methods wrap a non-SDK exception as TencentCloudSDKException(type(e).__name__, str(e));

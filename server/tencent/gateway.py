@@ -3,21 +3,23 @@
 Per call: rate limiter -> retry policy -> SDK call with a timeout taken from the caller's deadline, Tencent
 trace header (X-TC-TraceId) = our request id; SDK exceptions become `ServiceError` (server/tencent/errors.py).
 
-Pluggable parts (all optional; None = not used):
-- `limiter`  (server/tencent/ratelimit.py `RateLimiter`): `acquire(key, action, deadline) -> waited`, called
-  before every attempt, retries included; key = the cluster's Tencent account (SecretId);
-- `retry`    (server/tencent/retry.py `RetryPolicy`): `run(fn, action=, write=, deadline=, retry_safe=)`;
-- `observer` (server/observability/metrics.py `Metrics` fits): told about every attempt and limiter wait;
-- `audit`    (issue 4, audit trail): told before and after every mutating call;
-- `mutation_listeners` (issue 5, listing snapshot): called after every mutating call, to invalidate.
+Parts:
+- `limiter`  (server/tencent/ratelimit.py): a token is taken before every attempt, retries included; the key
+  is the cluster's Tencent account (SecretId);
+- `retry`    (server/tencent/retry.py): which failures are tried again, and when to stop;
+- `observer` (optional; server/observability/metrics.py `Metrics` fits): told about every attempt and
+  limiter wait;
+- `audit`    (optional; server/store/audit.py): told before and after every mutating call;
+- mutation listeners (`add_mutation_listener`; the listing snapshot's invalidation): called after every
+  mutating call.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
@@ -25,27 +27,10 @@ from server.compute.errors import DeadlineExceeded, ResourceExhausted, ServiceEr
 from server.compute.ports import Scope, TencentService
 from server.observability.tracing import trace_headers
 from server.tencent.clients import DEFAULT_TIMEOUT_SECONDS, ClientPool, call_timeout
-from server.tencent.errors import CLIENT_NETWORK_ERROR, upstream_error
-from server.tencent.ratelimit import RateLimitTimeout
-from server.tencent.retry import repeat_is_harmless
-
-T = TypeVar("T")
-
-
-class RateLimiterLike(Protocol):
-    def acquire(self, key: str, action: str, deadline: float | None) -> float: ...
-
-
-class RetryPolicyLike(Protocol):
-    def run(
-        self,
-        fn: Callable[[float | None], T],
-        *,
-        action: str,
-        write: bool,
-        deadline: float | None,
-        retry_safe: bool = False,
-    ) -> T: ...
+from server.tencent.errors import upstream_error
+from server.tencent.errors_policy import CLIENT_NETWORK_ERROR
+from server.tencent.ratelimit import RateLimiter, RateLimitTimeout
+from server.tencent.retry import RetryPolicy, repeat_is_harmless
 
 
 class GatewayObserver(Protocol):
@@ -77,18 +62,17 @@ class TencentGateway:
         self,
         clients: ClientPool,
         *,
-        limiter: RateLimiterLike | None = None,
-        retry: RetryPolicyLike | None = None,
+        limiter: RateLimiter,
+        retry: RetryPolicy,
         observer: GatewayObserver | None = None,
         audit: CallAudit | None = None,
-        mutation_listeners: Iterable[MutationListener] = (),
     ) -> None:
         self._clients = clients
         self._limiter = limiter
         self._retry = retry
         self._observer = observer
         self._audit = audit
-        self._mutation_listeners = list(mutation_listeners)
+        self._mutation_listeners: list[MutationListener] = []
 
     def add_mutation_listener(self, listener: MutationListener) -> None:
         """Wiring only (before serving): e.g. the listing snapshot's invalidation."""
@@ -124,10 +108,9 @@ class TencentGateway:
         client = self._clients.get(scope.cluster, scope.region, service)
 
         def attempt(timeout: float | None) -> dict[str, Any]:
-            if self._limiter is not None:
-                waited = self._limiter.acquire(scope.cluster.account, action, scope.deadline)
-                if self._observer is not None:
-                    self._observer.record_ratelimit_wait(action, waited)
+            waited = self._limiter.acquire(scope.cluster.account, action, scope.deadline)
+            if self._observer is not None:
+                self._observer.record_ratelimit_wait(action, waited)
             remaining = scope.remaining()
             if timeout is not None:
                 remaining = timeout if remaining is None else min(timeout, remaining)
@@ -149,15 +132,13 @@ class TencentGateway:
             return response
 
         try:
-            if self._retry is not None:
-                return self._retry.run(
-                    attempt,
-                    action=action,
-                    write=write,
-                    deadline=scope.deadline,
-                    retry_safe=repeat_is_harmless(action, params),
-                )
-            return attempt(None)
+            return self._retry.run(
+                attempt,
+                action=action,
+                write=write,
+                deadline=scope.deadline,
+                retry_safe=repeat_is_harmless(action, params),
+            )
         except TencentCloudSDKException as exc:
             if (
                 exc.get_code() == CLIENT_NETWORK_ERROR

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from server.config import ConfigError
+from server.config_errors import ConfigError, reject_unknown_keys
 
 # Tencent's documented default limits, calls per second per account (see
 # shared/reference/tencent-cvm-facts.md "Rate limits" and each action's API page).
@@ -196,11 +196,7 @@ class LimitSettings:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Self:
-        unknown = sorted(set(data) - cls._KEYS)
-        if unknown:
-            raise ConfigError(
-                f"[limits]: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(cls._KEYS))}"
-            )
+        reject_unknown_keys(data, cls._KEYS, "[limits]")
         enabled = data.get("enabled", True)
         if not isinstance(enabled, bool):
             raise ConfigError("[limits] enabled must be true or false")

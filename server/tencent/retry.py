@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self, TypeVar
 
-from server.config import ConfigError
+from server.config_errors import ConfigError, reject_unknown_keys
 from server.tencent.errors_policy import classify, error_code, may_retry
 
 T = TypeVar("T")
@@ -55,17 +55,71 @@ def repeat_is_harmless(action: str, params: Mapping[str, Any]) -> bool:
     return action in IDEMPOTENT_WRITES
 
 
+@dataclass(frozen=True)
+class RetrySettings:
+    """The `[retry]` table.
+
+    [retry]
+    max_attempts = 8                # attempts per Tencent call, the first included
+    base_delay = 0.1                # seconds; the backoff cap doubles per retry from here ...
+    max_delay = 2.0                 # ... up to this (each delay is uniform in [0, cap])
+    attempt_timeout_seconds = 8.0   # one attempt never takes longer than this
+    min_attempt_seconds = 0.05      # no retry when less than this would remain for it
+    default_deadline_seconds = 30.0 # for calls that arrive without a gRPC deadline
+    """
+
+    max_attempts: int = 8
+    base_delay: float = 0.1
+    max_delay: float = 2.0
+    attempt_timeout_seconds: float = 8.0
+    min_attempt_seconds: float = 0.05
+    default_deadline_seconds: float = 30.0
+
+    _KEYS = frozenset(
+        {
+            "max_attempts",
+            "base_delay",
+            "max_delay",
+            "attempt_timeout_seconds",
+            "min_attempt_seconds",
+            "default_deadline_seconds",
+        }
+    )
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Self:
+        reject_unknown_keys(data, cls._KEYS, "[retry]")
+        max_attempts = data.get("max_attempts", cls.max_attempts)
+        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+            raise ConfigError(f"[retry] max_attempts must be an integer >= 1, got {max_attempts!r}")
+        settings = cls(
+            max_attempts=max_attempts,
+            base_delay=_number(data, "base_delay", cls.base_delay, minimum=0.0),
+            max_delay=_number(data, "max_delay", cls.max_delay, minimum=0.0),
+            attempt_timeout_seconds=_number(
+                data, "attempt_timeout_seconds", cls.attempt_timeout_seconds, minimum=0.0, strict=True
+            ),
+            min_attempt_seconds=_number(data, "min_attempt_seconds", cls.min_attempt_seconds, minimum=0.0),
+            default_deadline_seconds=_number(
+                data, "default_deadline_seconds", cls.default_deadline_seconds, minimum=0.0, strict=True
+            ),
+        )
+        if settings.max_delay < settings.base_delay:
+            raise ConfigError("[retry] max_delay must be >= base_delay")
+        return settings
+
+
 class RetryPolicy:
     def __init__(
         self,
-        max_attempts: int = 8,
-        base_delay: float = 0.1,
-        max_delay: float = 2.0,
+        max_attempts: int = RetrySettings.max_attempts,
+        base_delay: float = RetrySettings.base_delay,
+        max_delay: float = RetrySettings.max_delay,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         *,
         attempt_timeout: float | None = None,
-        min_attempt_seconds: float = 0.05,
+        min_attempt_seconds: float = RetrySettings.min_attempt_seconds,
         clock: Callable[[], float] = time.monotonic,
         on_retry: RetryHook | None = None,
         on_give_up: GiveUpHook | None = None,
@@ -167,64 +221,6 @@ class RetryPolicy:
         exc.add_note(f"retry policy: gave up on {action} after {attempts} attempt(s) ({why})")
         if self._on_give_up is not None:
             self._on_give_up(action, reason, why, attempts)
-
-
-@dataclass(frozen=True)
-class RetrySettings:
-    """The `[retry]` table.
-
-    [retry]
-    max_attempts = 8                # attempts per Tencent call, the first included
-    base_delay = 0.1                # seconds; the backoff cap doubles per retry from here ...
-    max_delay = 2.0                 # ... up to this (each delay is uniform in [0, cap])
-    attempt_timeout_seconds = 8.0   # one attempt never takes longer than this
-    min_attempt_seconds = 0.05      # no retry when less than this would remain for it
-    default_deadline_seconds = 30.0 # for calls that arrive without a gRPC deadline
-    """
-
-    max_attempts: int = 8
-    base_delay: float = 0.1
-    max_delay: float = 2.0
-    attempt_timeout_seconds: float = 8.0
-    min_attempt_seconds: float = 0.05
-    default_deadline_seconds: float = 30.0
-
-    _KEYS = frozenset(
-        {
-            "max_attempts",
-            "base_delay",
-            "max_delay",
-            "attempt_timeout_seconds",
-            "min_attempt_seconds",
-            "default_deadline_seconds",
-        }
-    )
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> Self:
-        unknown = sorted(set(data) - cls._KEYS)
-        if unknown:
-            raise ConfigError(
-                f"[retry]: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(cls._KEYS))}"
-            )
-        max_attempts = data.get("max_attempts", cls.max_attempts)
-        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-            raise ConfigError(f"[retry] max_attempts must be an integer >= 1, got {max_attempts!r}")
-        settings = cls(
-            max_attempts=max_attempts,
-            base_delay=_number(data, "base_delay", cls.base_delay, minimum=0.0),
-            max_delay=_number(data, "max_delay", cls.max_delay, minimum=0.0),
-            attempt_timeout_seconds=_number(
-                data, "attempt_timeout_seconds", cls.attempt_timeout_seconds, minimum=0.0, strict=True
-            ),
-            min_attempt_seconds=_number(data, "min_attempt_seconds", cls.min_attempt_seconds, minimum=0.0),
-            default_deadline_seconds=_number(
-                data, "default_deadline_seconds", cls.default_deadline_seconds, minimum=0.0, strict=True
-            ),
-        )
-        if settings.max_delay < settings.base_delay:
-            raise ConfigError("[retry] max_delay must be >= base_delay")
-        return settings
 
 
 def _number(

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
@@ -39,7 +38,7 @@ from server.compute.ports import Cloud, Scope
 from server.compute.power import turn_off, turn_on
 from server.compute.reset import reset_instance
 from server.compute.update import update_instances
-from server.observability.logs import current_request_id
+from server.observability.interceptor import request_id_for_context
 from server.registry import ClusterRegistry
 from server.store.base import Store
 from server.store.idempotency import idempotency_key_problem
@@ -57,7 +56,6 @@ IDEMPOTENCY_HEADER = "idempotency-key"
 CALLER_ERROR_CODES = frozenset(
     {"INVALID_ARGUMENT", "NOT_FOUND", "FAILED_PRECONDITION", "ALREADY_EXISTS", "PERMISSION_DENIED"}
 )
-REQUEST_ID_HEADER = "x-request-id"
 # grpcio reports "no deadline" as a huge remaining time; beyond this many seconds we treat it as none.
 NO_DEADLINE_THRESHOLD_SECONDS = 10 * 365 * 24 * 3600.0
 # The service stops working this long before the caller's deadline, so that its own answer (with details
@@ -69,17 +67,10 @@ ValidationContextSource = Callable[[Any, Scope], ValidationContext]
 
 
 class TenantAccess(Protocol):
-    def authorize(self, tenant: str) -> str | None:
+    def authorize(self, tenant: str) -> str:
         """Raise PERMISSION_DENIED unless the current caller may act for `tenant`; return the caller's
-        subject (for the audit trail), or None when callers are not authenticated."""
+        subject (for the audit trail). server/transport/access.py implements it."""
         ...
-
-
-class AnyTenant:
-    """Auth mode "none": every caller may act for every tenant."""
-
-    def authorize(self, tenant: str) -> str | None:
-        return None
 
 
 def metadata_value(context: grpc.ServicerContext, key: str) -> str | None:
@@ -87,12 +78,6 @@ def metadata_value(context: grpc.ServicerContext, key: str) -> str | None:
         if name == key and isinstance(value, str):
             return value
     return None
-
-
-def request_id_of_call(context: grpc.ServicerContext) -> str:
-    """The id the observability interceptor chose for this call (Envoy's x-request-id when well-formed);
-    without that interceptor, the x-request-id metadata or a fresh one."""
-    return current_request_id() or metadata_value(context, REQUEST_ID_HEADER) or str(uuid.uuid4())
 
 
 def catalog_validation_context(catalog: PlacementCatalog) -> ValidationContextSource:
@@ -179,20 +164,18 @@ class ComputeServicer(compute_pb2_grpc.ComputeServiceServicer):
         names: NameSource,
         lister: InstanceLister,
         default_deadline_seconds: float,
-        tenant_access: TenantAccess | None = None,
-        store: Store | None = None,
-        request_id_source: Callable[[grpc.ServicerContext], str] | None = None,
-        validation_context: ValidationContextSource | None = None,
+        tenant_access: TenantAccess,
+        store: Store,
+        validation_context: ValidationContextSource,
     ) -> None:
         self._cloud = cloud
         self._registry = registry
         self._names = names
         self._lister = lister
         self._default_deadline = default_deadline_seconds
-        self._tenant_access = tenant_access or AnyTenant()
+        self._tenant_access = tenant_access
         self._store = store
-        self._request_id = request_id_source or request_id_of_call
-        # What validation may know beyond the request (region, zones, image platform); None: not checked.
+        # What validation may know beyond the request (region, zones, image platform).
         self._validation_context = validation_context
 
     # --- RPCs ---
@@ -272,7 +255,9 @@ class ComputeServicer(compute_pb2_grpc.ComputeServiceServicer):
     def _serve(
         self, method: str, request: Any, context: grpc.ServicerContext, run: Callable[[Scope], R]
     ) -> R:
-        request_id = self._request_id(context)
+        # The id the observability interceptor chose (Envoy's x-request-id when well formed): the one in
+        # the logs, in the error metadata and in Tencent's trace header.
+        request_id = request_id_for_context(context)
         try:
             return run(self._scope(request, context, request_id))
         except ServiceError as error:
@@ -326,8 +311,7 @@ class ComputeServicer(compute_pb2_grpc.ComputeServiceServicer):
             caller=caller,
         )
         # 3. What only Tencent knows (region and zone existence, the image's platform), cached.
-        if self._validation_context is not None:
-            violations = validate_request(request, self._validation_context(request, scope))
-            if violations:
-                raise invalid_argument(violations)
+        violations = validate_request(request, self._validation_context(request, scope))
+        if violations:
+            raise invalid_argument(violations)
         return scope

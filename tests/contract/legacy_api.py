@@ -19,7 +19,21 @@ from typing import Any
 
 DOCUMENT = Path(__file__).resolve().parent / "data" / "tencent-compute-api.md"
 PATH_PREFIX = "/v1/tencent/compute/"
-VERBS = ("create", "delete", "update", "reset", "list", "inspect", "turn_on", "turn_off")
+# Each legacy verb (its path under PATH_PREFIX) and the gRPC method serving it; the method's messages are
+# `<Method>Request` and `<Method>Response`.
+RPC_BY_VERB = {
+    "create": "Create",
+    "delete": "Delete",
+    "update": "Update",
+    "reset": "Reset",
+    "list": "List",
+    "inspect": "Inspect",
+    "turn_on": "TurnOn",
+    "turn_off": "TurnOff",
+}
+VERBS = tuple(RPC_BY_VERB)
+# The keys of every legacy reply, success or error, in the legacy order.
+ENVELOPE_KEYS = ("scode", "desc", "message", "message_cn", "stack", "data")
 
 
 @dataclass(frozen=True)

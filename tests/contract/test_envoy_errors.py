@@ -15,9 +15,9 @@ import pytest
 from grpc_status import rpc_status
 from tencent.compute.v1 import compute_pb2, compute_pb2_grpc
 
-from tests.support.envoy import ENVOY_CONFIG, EnvoyProcess, HttpReply, refused_port, start_envoy
+from tests.contract.legacy_api import ENVELOPE_KEYS
+from tests.support.envoy import EnvoyProcess, HttpReply, always_200_config, refused_port, start_envoy
 
-ENVELOPE_KEYS = ["scode", "desc", "message", "message_cn", "stack", "data"]
 # google/rpc/code.proto's HTTP mapping, as the contract states it (envoy.yaml's Lua table must agree).
 HTTP_BY_CODE = {
     0: 200, 1: 499, 2: 500, 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 8: 429,
@@ -42,7 +42,7 @@ def assert_envelope(reply: HttpReply, status: int, scode: int, desc: str | None 
     assert isinstance(body, dict), f"not a JSON envelope: {reply.status} {body!r}"
     assert (reply.status, body["scode"]) == (status, scode), body
     assert reply.headers["content-type"] == "application/json"
-    assert list(body) == ENVELOPE_KEYS
+    assert tuple(body) == ENVELOPE_KEYS
     assert body["stack"] is None and body["data"] == {}
     assert body["message"] and body["message_cn"]
     assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_.]*", body["desc"]), body["desc"]
@@ -54,12 +54,6 @@ def assert_envelope(reply: HttpReply, status: int, scode: int, desc: str | None 
     return body
 
 
-def _always_200_config() -> str:
-    text = ENVOY_CONFIG.read_text()
-    assert text.count("always_200: false") == 1
-    return text.replace("always_200: false", "always_200: true")
-
-
 @pytest.fixture(scope="module")
 def envoy_upstream_down() -> Iterator[EnvoyProcess]:
     with refused_port() as port, start_envoy(port) as envoy:
@@ -68,7 +62,7 @@ def envoy_upstream_down() -> Iterator[EnvoyProcess]:
 
 @pytest.fixture(scope="module")
 def envoy_always_200_upstream_down() -> Iterator[EnvoyProcess]:
-    with refused_port() as port, start_envoy(port, _always_200_config()) as envoy:
+    with refused_port() as port, start_envoy(port, always_200_config()) as envoy:
         yield envoy
 
 
@@ -139,7 +133,7 @@ def test_body_just_under_1_mib_reaches_the_server(envoy: EnvoyProcess) -> None:
     assert len(body) < ONE_MIB
     reply = envoy.post(INSPECT, body)
     assert reply.status != 413
-    assert isinstance(reply.body, dict) and list(reply.body) == ENVELOPE_KEYS
+    assert isinstance(reply.body, dict) and tuple(reply.body) == ENVELOPE_KEYS
 
 
 def test_unknown_query_parameter_is_ignored(envoy: EnvoyProcess) -> None:
@@ -220,7 +214,7 @@ def test_always_200_switch_answers_200_with_the_same_envelope(
 
 
 def test_always_200_switch_applies_to_server_errors(grpc_server: Any) -> None:
-    with start_envoy(grpc_server.port, _always_200_config()) as envoy:
+    with start_envoy(grpc_server.port, always_200_config()) as envoy:
         reply = envoy.post(INSPECT, UNKNOWN_CLUSTER_INSPECT)
     assert isinstance(reply.body, dict) and reply.body["scode"] != 0
     assert_envelope(reply, 200, reply.body["scode"])

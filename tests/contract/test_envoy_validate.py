@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.envoy import ENVOY_BIN, ENVOY_CONFIG, REPO_ROOT, render_envoy_config
+from tests.support.envoy import ENVOY_BIN, ENVOY_CONFIG, render_envoy_config
+from tests.support.processes import REPO_ROOT
 
 
 def _validate(config: Path) -> subprocess.CompletedProcess[str]:

@@ -12,20 +12,10 @@ from google.api import annotations_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, FileDescriptor
 from tencent.compute.v1 import compute_pb2
 
-from tests.contract.legacy_api import VERBS, endpoints
+from tests.contract.legacy_api import RPC_BY_VERB, VERBS, endpoints
 
 FILE: FileDescriptor = compute_pb2.DESCRIPTOR
 SERVICE = FILE.services_by_name["ComputeService"]
-RPC_BY_VERB = {
-    "create": "Create",
-    "delete": "Delete",
-    "update": "Update",
-    "reset": "Reset",
-    "list": "List",
-    "inspect": "Inspect",
-    "turn_on": "TurnOn",
-    "turn_off": "TurnOff",
-}
 SDK_API_JSON = (
     Path(__file__).resolve().parents[2]
     / ".venv/lib/python3.11/site-packages/tccli/services/cvm/v20170312/api.json"

@@ -14,7 +14,8 @@ from typing import Any
 import grpc
 from google.protobuf import json_format
 
-from tests.e2e.helpers import ENVELOPE_KEYS, RPC_BY_VERB, assert_no_leak, example, reply_text
+from tests.contract.legacy_api import ENVELOPE_KEYS, RPC_BY_VERB
+from tests.e2e.helpers import assert_no_leak, example, reply_text
 from tests.service.helpers import RpcFailure, failure_of
 from tests.support.emulator import EmulatorProcess
 from tests.support.envoy import EnvoyProcess, HttpReply
@@ -85,7 +86,7 @@ def assert_grpc_failure(case: Case, failure: RpcFailure, *secrets: str) -> None:
     assert failure.metadata.get("request_id") == failure.trailers["x-request-id"]
     if case.bad_fields:
         assert case.bad_fields <= set(failure.violated_fields)
-    assert list(failure.envelope) == ENVELOPE_KEYS
+    assert tuple(failure.envelope) == ENVELOPE_KEYS
     assert failure.envelope["scode"] == case.code.value[0]
     assert failure.envelope["desc"] == case.reason
     assert (failure.envelope["stack"], failure.envelope["data"]) == (None, {})
@@ -98,7 +99,7 @@ def assert_json_failure(
     body = reply.body
     assert isinstance(body, dict), f"not a JSON envelope: {reply.status} {body!r}"
     assert (reply.status, reply.headers["content-type"]) == (http_status, "application/json"), body
-    assert list(body) == ENVELOPE_KEYS
+    assert tuple(body) == ENVELOPE_KEYS
     assert (body["scode"], body["desc"]) == (case.code.value[0], case.reason)
     assert (body["stack"], body["data"]) == (None, {})
     assert body["message"] and body["message_cn"]

@@ -17,13 +17,12 @@ from typing import Any
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from tests.contract.legacy_api import Endpoint, endpoints
+from tests.contract.legacy_api import ENVELOPE_KEYS, RPC_BY_VERB, Endpoint, endpoints
 from tests.service.helpers import describe, eventually
 from tests.support.emulator import EmulatorProcess, start_emulator
-from tests.support.envoy import ENVOY_CONFIG, EnvoyProcess, HttpReply, start_envoy
+from tests.support.envoy import EnvoyProcess, HttpReply, start_envoy
 from tests.support.server import DEMO_SECRET_KEY, OTHER_SECRET_KEY, ServerProcess, start_server
 
-ENVELOPE_KEYS = ["scode", "desc", "message", "message_cn", "stack", "data"]
 FIXTURE_INSTANCE = "ins-2n9bmcww"  # the instance every legacy example but create acts on
 EXAMPLE_PASSWORD = "964322396.cda"  # LoginSettings.Password of the create and reset examples
 # Never in a reply, an error or a log line: the demo accounts' SecretKeys and the examples' password.
@@ -32,17 +31,6 @@ SECRETS = (DEMO_SECRET_KEY, OTHER_SECRET_KEY, EXAMPLE_PASSWORD)
 TRACEBACK = re.compile(r'Traceback \(most recent call last\)|File "[^"]+", line \d+')
 # States an instance passes through on its way somewhere else.
 TRANSITIONAL = frozenset({"PENDING", "STARTING", "STOPPING", "REBOOTING", "TERMINATING"})
-# The legacy verbs, each with its gRPC method and request message name.
-RPC_BY_VERB = {
-    "create": "Create",
-    "delete": "Delete",
-    "update": "Update",
-    "reset": "Reset",
-    "list": "List",
-    "inspect": "Inspect",
-    "turn_on": "TurnOn",
-    "turn_off": "TurnOff",
-}
 
 
 def example(verb: str) -> Endpoint:
@@ -68,7 +56,7 @@ def assert_success_reply(verb: str, reply: HttpReply) -> dict[str, Any]:
     assert reply.status == 200, f"{verb}: HTTP {reply.status} {body!r}"
     assert reply.headers["content-type"] == "application/json", reply.headers
     assert isinstance(body, dict), f"{verb}: not a JSON object: {body!r}"
-    assert list(body) == ENVELOPE_KEYS, f"{verb}: envelope keys {list(body)}"
+    assert tuple(body) == ENVELOPE_KEYS, f"{verb}: envelope keys {list(body)}"
     documented = example(verb).response_example
     assert {k: body[k] for k in ENVELOPE_KEYS[:-1]} == {k: documented[k] for k in ENVELOPE_KEYS[:-1]}
     assert isinstance(body["data"], dict)
@@ -133,13 +121,6 @@ def reply_text(reply: HttpReply) -> str:
     """Everything a JSON caller receives apart from the status line: headers and body."""
     body = reply.body if isinstance(reply.body, str) else json.dumps(reply.body, ensure_ascii=False)
     return json.dumps(reply.headers) + body
-
-
-def always_200_config() -> str:
-    """envoy.yaml with its documented switch on: every JSON reply is HTTP 200 (callers read scode)."""
-    text = ENVOY_CONFIG.read_text()
-    assert text.count("always_200: false") == 1, "envoy.yaml no longer spells the switch as documented"
-    return text.replace("always_200: false", "always_200: true")
 
 
 # --- the emulator's view (SDK) ------------------------------------------------------------------------

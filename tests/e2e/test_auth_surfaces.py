@@ -15,19 +15,19 @@ from typing import Any
 import grpc
 import pytest
 
+from tests.contract.legacy_api import RPC_BY_VERB
 from tests.e2e.error_cases import Case, Surfaces, legacy, observe_everywhere
 from tests.e2e.helpers import (
-    RPC_BY_VERB,
     Stack,
-    always_200_config,
     assert_no_leak,
     assert_success_reply,
     example,
     example_as_grpc_request,
     start_stack,
 )
-from tests.support.envoy import start_envoy
-from tests.support.server import DEMO_TENANT, OTHER_TENANT, REPO_ROOT, server_config_toml
+from tests.support.envoy import always_200_config, start_envoy
+from tests.support.processes import REPO_ROOT
+from tests.support.server import DEMO_TENANT, OTHER_TENANT, server_config_toml
 
 SYSTEM_TOKEN = secrets.token_urlsafe(32)  # may act for the legacy examples' tenant
 OTHER_TOKEN = secrets.token_urlsafe(32)  # may act only for the other demo tenant

@@ -26,10 +26,10 @@ import grpc
 import pytest
 
 from tests.e2e.error_cases import Case, Surfaces, legacy, observe_everywhere
-from tests.e2e.helpers import FIXTURE_INSTANCE, always_200_config, example_as_grpc_request
+from tests.e2e.helpers import FIXTURE_INSTANCE, example_as_grpc_request
 from tests.service.helpers import calls
 from tests.support.emulator import EmulatorProcess
-from tests.support.envoy import EnvoyProcess, start_envoy
+from tests.support.envoy import EnvoyProcess, always_200_config, start_envoy
 from tests.support.server import ServerProcess, start_server
 
 # --- setups ---------------------------------------------------------------------------------------------

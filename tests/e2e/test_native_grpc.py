@@ -10,9 +10,9 @@ import grpc
 import pytest
 from google.protobuf import json_format
 
+from tests.contract.legacy_api import RPC_BY_VERB
 from tests.e2e.helpers import (
     FIXTURE_INSTANCE,
-    RPC_BY_VERB,
     assert_same_shape,
     example,
     example_as_grpc_request,

@@ -12,9 +12,11 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.e2e.helpers import FIXTURE_INSTANCE, RPC_BY_VERB, example
+from tests.contract.legacy_api import RPC_BY_VERB
+from tests.e2e.helpers import FIXTURE_INSTANCE, example
 from tests.support.envoy import EnvoyProcess
-from tests.support.server import REPO_ROOT, ServerProcess
+from tests.support.processes import REPO_ROOT
+from tests.support.server import ServerProcess
 
 GRPCURL = REPO_ROOT / ".venv" / "bin" / "grpcurl"
 SERVICE = "tencent.compute.v1.ComputeService"

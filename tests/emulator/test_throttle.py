@@ -7,15 +7,8 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.cvm.v20170312 import models as cvm_models
 
 from emulator.throttle import DEFAULT_RATE, DOCUMENTED_RATES, Throttle
+from tests.support.clock import ManualClock
 from tests.support.emulator import OTHER_SECRET_ID, OTHER_SECRET_KEY, EmulatorProcess, start_emulator
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_documented_rates() -> None:
@@ -40,7 +33,7 @@ def test_documented_rates() -> None:
 
 
 def test_a_burst_of_one_seconds_worth_passes_then_tokens_refill() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     throttle = Throttle(clock=clock)
     assert all(throttle.try_acquire("AKID1", "RunInstances") for _ in range(10))
     assert not throttle.try_acquire("AKID1", "RunInstances")
@@ -52,7 +45,7 @@ def test_a_burst_of_one_seconds_worth_passes_then_tokens_refill() -> None:
 
 
 def test_buckets_are_per_account_and_per_action() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     throttle = Throttle(clock=clock)
     for _ in range(10):
         throttle.try_acquire("AKID1", "StopInstances")
@@ -62,12 +55,12 @@ def test_buckets_are_per_account_and_per_action() -> None:
 
 
 def test_undocumented_actions_get_the_default_rate() -> None:
-    throttle = Throttle(clock=FakeClock())
+    throttle = Throttle(clock=ManualClock())
     assert sum(throttle.try_acquire("AKID1", "SomethingElse") for _ in range(100)) == DEFAULT_RATE
 
 
 def test_configure_switch_off_and_reset() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     throttle = Throttle(clock=clock)
     throttle.configure(rates={"DescribeInstances": 2})
     assert [throttle.try_acquire("A", "DescribeInstances") for _ in range(3)] == [True, True, False]
@@ -81,7 +74,7 @@ def test_configure_switch_off_and_reset() -> None:
 
 
 def test_rates_below_one_per_second_still_let_a_call_through() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     throttle = Throttle(rates={"RunInstances": 0.5}, clock=clock)
     assert throttle.try_acquire("A", "RunInstances")
     assert not throttle.try_acquire("A", "RunInstances")
@@ -90,7 +83,7 @@ def test_rates_below_one_per_second_still_let_a_call_through() -> None:
 
 
 def test_started_with_throttling_off() -> None:
-    throttle = Throttle(enabled=False, clock=FakeClock())
+    throttle = Throttle(enabled=False, clock=ManualClock())
     assert all(throttle.try_acquire("A", "RunInstances") for _ in range(100))
 
 

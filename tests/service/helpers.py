@@ -1,4 +1,5 @@
-"""Helpers for the service tests: request scopes, error unpacking, waiting on the emulator's state."""
+"""Helpers for the service tests: request scopes and bodies, error unpacking, waiting on and counting the
+emulator's state."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from tests.support.server import DEMO_CLUSTER, DEMO_TENANT, OTHER_CLUSTER, OTHER_TENANT
+from tests.support.server import DEMO_CLUSTER, DEMO_SECRET_ID, DEMO_TENANT, OTHER_CLUSTER, OTHER_TENANT
 
 REGION = "ap-guangzhou"
 ZONE = "ap-guangzhou-3"
@@ -28,6 +29,19 @@ def demo_scope(**overrides: Any) -> dict[str, Any]:
 
 def other_scope(**overrides: Any) -> dict[str, Any]:
     return {"TenantUuid": OTHER_TENANT, "ClusterUuid": OTHER_CLUSTER, "Region": REGION, **overrides}
+
+
+def create_body(count: int, name: str = "created-by-test", **overrides: Any) -> dict[str, Any]:
+    """A valid create request in the demo cluster: `count` MA2.SMALL8 instances of CentOS 8.2 in ZONE."""
+    return {
+        **demo_scope(),
+        "Placement": {"Zone": ZONE},
+        "ImageId": "img-n7nyt2d7",
+        "InstanceType": "MA2.SMALL8",
+        "InstanceCount": count,
+        "InstanceName": name,
+        **overrides,
+    }
 
 
 @dataclass
@@ -137,6 +151,11 @@ def wait_until_gone(emulator: Any, ids: Iterable[str], **client_args: Any) -> No
     eventually(lambda: not describe(emulator, ids, **client_args), f"{len(ids)} instance(s) to be gone")
 
 
-def calls(emulator: Any, action: str, secret_id: str = "AKIDEMULATORDEMO") -> int:
+def calls(emulator: Any, action: str, secret_id: str = DEMO_SECRET_ID) -> int:
     """How many `action` calls the emulator received from `secret_id` since the last counter reset."""
     return int(emulator.counters()["Calls"].get(secret_id, {}).get(action, 0))
+
+
+def machines(emulator: Any, secret_id: str = DEMO_SECRET_ID) -> int:
+    """Instances the emulator holds for the account in REGION (every state)."""
+    return int(emulator.counters()["Instances"].get(secret_id, {}).get(REGION, 0))

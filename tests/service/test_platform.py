@@ -11,7 +11,8 @@ import grpc
 from grpc_health.v1 import health_pb2
 
 from tests.service.helpers import FIXTURE_INSTANCE, calls, demo_scope, eventually
-from tests.support.server import REPO_ROOT, start_server
+from tests.support.processes import REPO_ROOT
+from tests.support.server import start_server
 
 GRPCURL = REPO_ROOT / ".venv" / "bin" / "grpcurl"
 SERVICE = "tencent.compute.v1.ComputeService"

@@ -81,13 +81,6 @@ def quiet_cloud(fresh_emulator: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def pb() -> Any:
-    from tencent.compute.v1 import compute_pb2  # generated code: imported only when used
-
-    return compute_pb2
-
-
-@pytest.fixture
 def server_factory(quiet_cloud: Any) -> Iterator[Callable[..., ServerProcess]]:
     """`server_factory(snapshot_ttl=..., clusters=...)`: start a snapshot server; all stop after the test."""
     with contextlib.ExitStack() as stack:

@@ -36,12 +36,12 @@ import grpc
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from tests.support.emulator import common_client, start_emulator
+from tests.support.processes import REPO_ROOT
 from tests.support.server import (
     DEMO_CLUSTER,
     DEMO_SECRET_ID,
     DEMO_SECRET_KEY,
     DEMO_TENANT,
-    REPO_ROOT,
     server_config_toml,
     start_server,
 )

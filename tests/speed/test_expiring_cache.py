@@ -11,14 +11,7 @@ from typing import Any
 import pytest
 
 from server.compute.concurrency import ExpiringCache, LoadWaitTimeout, map_concurrently
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import ManualClock
 
 
 def in_thread(fn: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
@@ -36,7 +29,7 @@ def in_thread(fn: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
 
 
 def test_a_value_lives_for_the_ttl() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     cache: ExpiringCache[str, int] = ExpiringCache(5.0, clock=clock)
     loads = iter(range(10))
 

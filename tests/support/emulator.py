@@ -22,11 +22,9 @@ import contextlib
 import http.client
 import json
 import os
-import selectors
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,8 +38,7 @@ from tencentcloud.cvm.v20170312.cvm_client import CvmClient
 from tencentcloud.vpc.v20170312.vpc_client import VpcClient
 
 from tests.support import captured
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import announced_process, stop_process
 
 DEMO_SECRET_ID = "AKIDEMULATORDEMO"
 DEMO_SECRET_KEY = "emulator-demo-secret"
@@ -49,7 +46,6 @@ OTHER_SECRET_ID = "AKIDEMULATOROTHER"
 OTHER_SECRET_KEY = "emulator-other-secret"
 DEFAULT_REGION = "ap-guangzhou"
 TEST_TRANSITION_SECONDS = 0.02
-STARTUP_TIMEOUT_SECONDS = 60.0
 LISTENING_PREFIX = "emulator listening on http://"
 
 
@@ -185,16 +181,7 @@ class EmulatorProcess:
         """SIGTERM, then wait for a clean exit (kill after 10 s). Returns the exit code."""
         if self.process is None:
             return None  # attached to an emulator somebody else runs
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        return self.process.returncode
+        return stop_process(self.process)
 
 
 def attach(endpoint: str) -> EmulatorProcess:
@@ -261,25 +248,6 @@ def bypass_proxy_for(endpoint: str) -> None:
         os.environ[name] = ",".join(entries)
 
 
-def _read_listening_line(process: subprocess.Popen[bytes], deadline: float) -> str:
-    assert process.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    try:
-        line = b""
-        while not line.endswith(b"\n"):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not selector.select(timeout=remaining):
-                raise TimeoutError("the emulator did not print its listening line in time")
-            chunk = os.read(process.stdout.fileno(), 4096)
-            if not chunk:
-                raise RuntimeError(f"the emulator exited early with code {process.wait()}")
-            line += chunk
-        return line.decode("utf-8").strip()
-    finally:
-        selector.close()
-
-
 @contextlib.contextmanager
 def start_emulator(
     *args: str, transition_seconds: float = TEST_TRANSITION_SECONDS
@@ -301,28 +269,16 @@ def start_emulator(
     ]
     with tempfile.NamedTemporaryFile(prefix="emulator-", suffix=".log", delete=False) as log_file:
         log_path = Path(log_file.name)
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=log_file)
-    running: EmulatorProcess | None = None
     try:
-        try:
-            line = _read_listening_line(process, time.monotonic() + STARTUP_TIMEOUT_SECONDS)
-        except (TimeoutError, RuntimeError) as error:
-            raise RuntimeError(f"{error}; emulator log:\n{log_path.read_text(errors='replace')}") from error
-        if not line.startswith(LISTENING_PREFIX):
-            raise RuntimeError(f"unexpected first line from the emulator: {line!r}")
-        host, _, port = line[len(LISTENING_PREFIX) :].rpartition(":")
-        running = EmulatorProcess(process, host, int(port), log_path)
-        bypass_proxy_for(running.endpoint)
-        yield running
+        with announced_process("emulator", command, env=env, log_path=log_path, prefix=LISTENING_PREFIX) as (
+            process,
+            host,
+            port,
+        ):
+            running = EmulatorProcess(process, host, port, log_path)
+            bypass_proxy_for(running.endpoint)
+            yield running
     finally:
-        if running is not None:
-            running.stop()
-        else:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
-            if process.stdout is not None:
-                process.stdout.close()
         captured.keep(log_path, "emulator")  # for the secrets check (tests/support/captured.py)
         with contextlib.suppress(OSError):
             log_path.unlink()

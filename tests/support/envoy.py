@@ -5,9 +5,7 @@ Fixtures:
   provides `.port`). Yields an `EnvoyProcess` with `.http_url`, `.grpc_target` and `.post(...)`.
 
 Helpers for tests that need a variant of the config (always-200 switch, upstream down):
-`render_envoy_config`, `start_envoy`, `refused_port`.
-
-This module must import without tests/support/server.py: the `grpc_server` fixture is resolved by name.
+`render_envoy_config`, `always_200_config`, `start_envoy`, `refused_port`.
 """
 
 from __future__ import annotations
@@ -28,8 +26,8 @@ from typing import Any, Protocol
 import pytest
 
 from tests.support import captured
+from tests.support.processes import REPO_ROOT, stop_process
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 ENVOY_BIN = REPO_ROOT / ".venv" / "bin" / "envoy"
 ENVOY_CONFIG = REPO_ROOT / "envoy.yaml"
 
@@ -39,7 +37,6 @@ ADMIN_ADDRESS = "127.0.0.1:9901"
 UPSTREAM_ADDRESS = "127.0.0.1:50051"
 
 READY_TIMEOUT_SECONDS = 30.0
-STOP_TIMEOUT_SECONDS = 10.0
 
 
 def _yaml_address(host_port: str) -> str:
@@ -68,6 +65,14 @@ def render_envoy_config(
             raise ValueError(f"envoy config must contain {old_text!r} exactly once, found {found}")
         text = text.replace(old_text, _yaml_address(new))
     return text
+
+
+def always_200_config() -> str:
+    """envoy.yaml with its documented switch on: every JSON reply is HTTP 200 (callers read scode)."""
+    text = ENVOY_CONFIG.read_text()
+    if text.count("always_200: false") != 1:
+        raise ValueError("envoy.yaml no longer spells the always_200 switch as documented")
+    return text.replace("always_200: false", "always_200: true")
 
 
 @dataclass(frozen=True)
@@ -139,15 +144,11 @@ class EnvoyProcess:
     def grpc_target(self) -> str:
         return f"127.0.0.1:{self.http_port}"
 
-    @property
-    def admin_url(self) -> str:
-        return f"http://127.0.0.1:{self.admin_port}"
-
     def post(
         self, path: str, body: bytes | str | object, headers: Mapping[str, str] | None = None
     ) -> HttpReply:
         """POST to the listener; returns (status, headers, parsed_json)."""
-        return http_request("127.0.0.1", self.http_port, "POST", path, body, headers)
+        return self.request("POST", path, body, headers)
 
     def request(
         self,
@@ -158,9 +159,6 @@ class EnvoyProcess:
     ) -> HttpReply:
         """Any method to the listener (e.g. GET on a POST path)."""
         return http_request("127.0.0.1", self.http_port, method, path, body, headers)
-
-    def admin_get(self, path: str) -> HttpReply:
-        return http_request("127.0.0.1", self.admin_port, "GET", path)
 
     def log_tail(self, lines: int = 40) -> str:
         with contextlib.suppress(OSError):
@@ -231,12 +229,7 @@ def start_envoy(upstream_port: int, config_text: str | None = None) -> Iterator[
             http_port, admin_port = _wait_ready(process, admin_path_file, log_path)
             yield EnvoyProcess(process, http_port, admin_port, log_path)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
             captured.keep(log_path, "envoy")  # for the secrets check (tests/support/captured.py)
 
 

@@ -6,30 +6,26 @@
 - `grpc_stub` (function): a ComputeService stub on a fresh channel to that server.
 - `start_server(emulator_endpoint, extra_toml="")`: a context manager for a private server (tests that stop
   it, or need other settings). `server_config_toml(...)` is the config text both use.
-
-This module imports nothing from the project at import time (generated code, server), so pytest can load
-it as a plugin before those parts exist.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import selectors
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2_grpc
+from tencent.compute.v1 import compute_pb2_grpc
 
 from tests.support import captured
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import announced_process, stop_process
 
 DEMO_TENANT = "system"
 DEMO_CLUSTER = "72db4b34-1473-418f-ade4-de00b956f16b"
@@ -41,7 +37,30 @@ OTHER_SECRET_ID = "AKIDEMULATOROTHER"
 OTHER_SECRET_KEY = "emulator-other-secret"
 
 LISTENING_PREFIX = "compute server listening on "
-STARTUP_TIMEOUT_SECONDS = 60.0
+
+
+def demo_clusters_toml(emulator_endpoint: str, *, language: str = "zh-CN") -> str:
+    """The demo registry of config/demo.toml (tenant `system` and `tenant-other`, each with its emulator
+    account) against an emulator at `emulator_endpoint` ("host:port")."""
+    return f"""
+[[clusters]]
+uuid = "{DEMO_CLUSTER}"
+tenants = ["{DEMO_TENANT}"]
+endpoint = "{emulator_endpoint}"
+language = "{language}"
+[clusters.credentials]
+secret_id = "{DEMO_SECRET_ID}"
+secret_key = "{DEMO_SECRET_KEY}"
+
+[[clusters]]
+uuid = "{OTHER_CLUSTER}"
+tenants = ["{OTHER_TENANT}"]
+endpoint = "{emulator_endpoint}"
+language = "{language}"
+[clusters.credentials]
+secret_id = "{OTHER_SECRET_ID}"
+secret_key = "{OTHER_SECRET_KEY}"
+"""
 
 
 def server_config_toml(
@@ -56,25 +75,7 @@ def server_config_toml(
 listen = "127.0.0.1:0"
 max_workers = 16
 grace_seconds = 10
-
-[[clusters]]
-uuid = "{DEMO_CLUSTER}"
-tenants = ["{DEMO_TENANT}"]
-endpoint = "{emulator_endpoint}"
-language = "zh-CN"
-[clusters.credentials]
-secret_id = "{DEMO_SECRET_ID}"
-secret_key = "{DEMO_SECRET_KEY}"
-
-[[clusters]]
-uuid = "{OTHER_CLUSTER}"
-tenants = ["{OTHER_TENANT}"]
-endpoint = "{emulator_endpoint}"
-language = "zh-CN"
-[clusters.credentials]
-secret_id = "{OTHER_SECRET_ID}"
-secret_key = "{OTHER_SECRET_KEY}"
-
+{demo_clusters_toml(emulator_endpoint)}
 [auth]
 mode = "none"
 
@@ -103,13 +104,9 @@ class ServerProcess:
         return grpc.insecure_channel(self.target)
 
     def stub(self, channel: grpc.Channel | None = None) -> Any:
-        from tencent.compute.v1 import compute_pb2_grpc  # generated code: imported only when used
-
         return compute_pb2_grpc.ComputeServiceStub(channel or self.channel())
 
     def health_stub(self, channel: grpc.Channel | None = None) -> Any:
-        from grpc_health.v1 import health_pb2_grpc
-
         return health_pb2_grpc.HealthStub(channel or self.channel())
 
     def log_text(self) -> str:
@@ -122,34 +119,7 @@ class ServerProcess:
 
     def stop(self, timeout: float = 30.0) -> int:
         """SIGTERM, then wait for the exit (kill after `timeout`). Returns the exit code."""
-        self.terminate()
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        return self.process.returncode
-
-
-def _read_line(process: subprocess.Popen[bytes], deadline: float) -> str:
-    assert process.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    try:
-        line = b""
-        while not line.endswith(b"\n"):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not selector.select(timeout=remaining):
-                raise TimeoutError("the server did not print its listening line in time")
-            chunk = os.read(process.stdout.fileno(), 4096)
-            if not chunk:
-                raise RuntimeError(f"the server exited early with code {process.wait()}")
-            line += chunk
-        return line.decode("utf-8").strip()
-    finally:
-        selector.close()
+        return stop_process(self.process, timeout)
 
 
 @contextlib.contextmanager
@@ -169,27 +139,12 @@ def start_server(
         env = {key: value for key, value in os.environ.items() if key != "COMPUTE_CONFIG"}
         env["PYTHONUNBUFFERED"] = "1"
         command = [sys.executable, "-m", "server", "--config", str(config_path), "--port", "0"]
-        with log_path.open("wb") as log_file:
-            process = subprocess.Popen(
-                command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=log_file
-            )
-        running: ServerProcess | None = None
         try:
-            try:
-                line = _read_line(process, time.monotonic() + STARTUP_TIMEOUT_SECONDS)
-            except (TimeoutError, RuntimeError) as error:
-                raise RuntimeError(f"{error}; server log:\n{log_path.read_text(errors='replace')}") from error
-            if not line.startswith(LISTENING_PREFIX):
-                raise RuntimeError(f"unexpected first line from the server: {line!r}")
-            host, _, port = line[len(LISTENING_PREFIX) :].rpartition(":")
-            running = ServerProcess(process, host, int(port), log_path)
-            yield running
+            with announced_process(
+                "server", command, env=env, log_path=log_path, prefix=LISTENING_PREFIX
+            ) as (process, host, port):
+                yield ServerProcess(process, host, port, log_path)
         finally:
-            if running is not None:
-                running.stop()
-            elif process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
             # For the secrets check (tests/support/captured.py): the log and the store, not the config.
             for name in ("server.log", "compute.db", "compute.db-wal"):
                 captured.keep(work / name, "server")

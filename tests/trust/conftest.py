@@ -19,19 +19,6 @@ from tests.trust.capture import Finding, captured_files, figures, scan, secrets
 _findings: list[Finding] = []
 
 
-@pytest.fixture
-def cloud(fresh_emulator: Any) -> Any:
-    """The session's emulator reset to its fixtures: faults cleared, counters zeroed, throttling on."""
-    return fresh_emulator
-
-
-@pytest.fixture
-def pb() -> Any:
-    from tencent.compute.v1 import compute_pb2
-
-    return compute_pb2
-
-
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # Session fixtures (the shared emulator, server, Envoy) have stopped by now, so their logs are in.
     _findings.extend(scan(captured_files(), secrets()))

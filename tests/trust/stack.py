@@ -23,27 +23,15 @@ from typing import Any
 import grpc
 from google.protobuf import json_format
 
+from tests.contract.legacy_api import ENVELOPE_KEYS, PATH_PREFIX, RPC_BY_VERB
 from tests.service.helpers import RpcFailure, failure_of
 from tests.support import captured
 from tests.support.emulator import EmulatorProcess
 from tests.support.envoy import EnvoyProcess, HttpReply, start_envoy
-from tests.support.server import (
-    DEMO_CLUSTER,
-    DEMO_SECRET_ID,
-    DEMO_SECRET_KEY,
-    DEMO_TENANT,
-    OTHER_CLUSTER,
-    OTHER_SECRET_ID,
-    OTHER_SECRET_KEY,
-    OTHER_TENANT,
-    REPO_ROOT,
-    ServerProcess,
-    start_server,
-)
+from tests.support.processes import REPO_ROOT
+from tests.support.server import ServerProcess, demo_clusters_toml, start_server
 from tests.trust.capture import record, register_secret
 
-PATH_PREFIX = "/v1/tencent/compute/"
-ENVELOPE_KEYS = ("scode", "desc", "message", "message_cn", "stack", "data")
 AUTH_NONE = '[auth]\nmode = "none"\n'
 
 # Quick backoff and many attempts: the fault tests inject 30% throttling plus drops, and every call must
@@ -74,25 +62,7 @@ def config_text(
 listen = "127.0.0.1:0"
 max_workers = 32
 grace_seconds = 5
-
-[[clusters]]
-uuid = "{DEMO_CLUSTER}"
-tenants = ["{DEMO_TENANT}"]
-endpoint = "{emulator_endpoint}"
-language = "en-US"
-[clusters.credentials]
-secret_id = "{DEMO_SECRET_ID}"
-secret_key = "{DEMO_SECRET_KEY}"
-
-[[clusters]]
-uuid = "{OTHER_CLUSTER}"
-tenants = ["{OTHER_TENANT}"]
-endpoint = "{emulator_endpoint}"
-language = "en-US"
-[clusters.credentials]
-secret_id = "{OTHER_SECRET_ID}"
-secret_key = "{OTHER_SECRET_KEY}"
-
+{demo_clusters_toml(emulator_endpoint, language="en-US")}
 {auth_toml}
 
 [store]
@@ -198,17 +168,6 @@ def keep_store(store_path: Path) -> None:
 
 # --- one call, either surface ------------------------------------------------------------------------
 
-# legacy verb -> (gRPC method, request message)
-VERBS: Mapping[str, tuple[str, str]] = {
-    "create": ("Create", "CreateRequest"),
-    "delete": ("Delete", "DeleteRequest"),
-    "update": ("Update", "UpdateRequest"),
-    "reset": ("Reset", "ResetRequest"),
-    "list": ("List", "ListRequest"),
-    "inspect": ("Inspect", "InspectRequest"),
-    "turn_on": ("TurnOn", "TurnOnRequest"),
-    "turn_off": ("TurnOff", "TurnOffRequest"),
-}
 CODE_NAMES: Mapping[int, str] = {code.value[0]: code.name for code in grpc.StatusCode}
 
 
@@ -276,8 +235,8 @@ class GrpcSurface:
         headers: Mapping[str, str] | None = None,
         timeout: float = 30.0,
     ) -> Outcome:
-        method_name, request_name = VERBS[verb]
-        request = json_format.ParseDict(body, getattr(self._pb, request_name)())
+        method_name = RPC_BY_VERB[verb]
+        request = json_format.ParseDict(body, getattr(self._pb, f"{method_name}Request")())
         metadata = [(name.lower(), value) for name, value in (headers or {}).items()]
         if token is not None:
             metadata += bearer(token)

@@ -13,6 +13,7 @@ from server.compute.catalog import PlacementCatalog
 from server.compute.errors import Internal, InvalidArgument, ServiceError, Unavailable
 from server.compute.ports import Scope
 from server.config import ClusterConfig, Credentials
+from tests.support.clock import ManualClock
 
 CLUSTER = ClusterConfig(uuid="c-1", tenants=frozenset({"t"}), credentials=Credentials("AKID", "key"))
 ZONES = {"ZoneSet": [{"Zone": "ap-guangzhou-3"}, {"Zone": "ap-guangzhou-4"}], "TotalCount": 2}
@@ -29,14 +30,6 @@ class ScriptedCloud:
         assert service == "cvm" and not write
         self.calls.append((action, scope.region))
         return self.answers[action](scope, params)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def scope(region: str = "ap-guangzhou") -> Scope:
@@ -57,7 +50,7 @@ def zones_or_unknown_region(s: Scope, _params: dict[str, Any]) -> dict[str, Any]
 
 
 def test_zones_are_loaded_once_per_ttl() -> None:
-    clock = Clock()
+    clock = ManualClock()
     cloud = ScriptedCloud({"DescribeZones": zones_or_unknown_region})
     catalog = PlacementCatalog(cloud, ttl_seconds=600, clock=clock)
 
@@ -75,7 +68,7 @@ def test_zones_are_loaded_once_per_ttl() -> None:
 
 def test_an_unknown_region_is_remembered_as_unknown() -> None:
     cloud = ScriptedCloud({"DescribeZones": zones_or_unknown_region})
-    catalog = PlacementCatalog(cloud, clock=Clock())
+    catalog = PlacementCatalog(cloud, clock=ManualClock())
 
     for _ in range(3):
         context = catalog.validation_context(scope("ap-nowhere"), zones=True, image_id="img-12345678")
@@ -93,7 +86,7 @@ def test_tencent_unreachable_fails_the_request_and_caches_nothing() -> None:
         return ZONES
 
     cloud = ScriptedCloud({"DescribeZones": flaky})
-    catalog = PlacementCatalog(cloud, clock=Clock())
+    catalog = PlacementCatalog(cloud, clock=ManualClock())
 
     with pytest.raises(Unavailable):
         catalog.validation_context(scope())
@@ -102,7 +95,7 @@ def test_tencent_unreachable_fails_the_request_and_caches_nothing() -> None:
 
 
 def test_other_failures_skip_the_checks_for_a_short_while() -> None:
-    clock = Clock()
+    clock = ManualClock()
     cloud = ScriptedCloud({"DescribeZones": raising(Internal("denied", reason="UnauthorizedOperation"))})
     catalog = PlacementCatalog(cloud, ttl_seconds=600, unknown_ttl_seconds=60, clock=clock)
 
@@ -126,7 +119,7 @@ def test_the_image_platform_picks_the_password_rule() -> None:
         return {"ImageSet": found, "TotalCount": len(found)}
 
     cloud = ScriptedCloud({"DescribeZones": zones_or_unknown_region, "DescribeImages": describe_images})
-    catalog = PlacementCatalog(cloud, clock=Clock())
+    catalog = PlacementCatalog(cloud, clock=ManualClock())
 
     assert catalog.validation_context(scope(), image_id="img-9id7emv7").image_platform == "WINDOWS"
     assert catalog.validation_context(scope(), image_id="img-n7nyt2d7").image_platform == "LINUX"

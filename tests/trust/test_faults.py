@@ -24,34 +24,25 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from tests.service.helpers import FIXTURE_INSTANCE, ZONE, calls, demo_scope, eventually
-from tests.support.server import REPO_ROOT
+from tests.service.helpers import (
+    FIXTURE_INSTANCE,
+    REGION,
+    calls,
+    create_body,
+    demo_scope,
+    eventually,
+    machines,
+)
+from tests.support.processes import REPO_ROOT
 from tests.trust.capture import add_figure, record
 from tests.trust.stack import GrpcSurface, JsonSurface, Outcome, Surface, running_stack
 
-REGION = "ap-guangzhou"
 READS, READ_THREADS = 200, 16
 CREATE_COUNTS = (1, 2, 3, 5, 1, 2, 3, 5, 2, 4)  # InstanceCount of each create under faults
 FAULTS: tuple[dict[str, Any], ...] = (
     {"Action": "*", "ErrorCode": "RequestLimitExceeded", "ErrorProbability": 0.3},
     {"Action": "*", "DropProbability": 0.1, "LatencyMs": 20},
 )
-
-
-def machines(cloud: Any) -> int:
-    return int(cloud.counters()["Instances"].get("AKIDEMULATORDEMO", {}).get(REGION, 0))
-
-
-def create_body(count: int, name: str = "faulty", **overrides: Any) -> dict[str, Any]:
-    return {
-        **demo_scope(),
-        "Placement": {"Zone": ZONE},
-        "ImageId": "img-n7nyt2d7",
-        "InstanceType": "MA2.SMALL8",
-        "InstanceCount": count,
-        "InstanceName": name,
-        **overrides,
-    }
 
 
 def read_audit(store: Path) -> list[dict[str, Any]]:

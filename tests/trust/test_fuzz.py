@@ -20,14 +20,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.contract.legacy_api import endpoints
+from tests.contract.legacy_api import ENVELOPE_KEYS, PATH_PREFIX, VERBS, endpoints
 from tests.service.helpers import demo_scope
 from tests.support.envoy import http_request
 from tests.trust.capture import add_figure, record
-from tests.trust.stack import ENVELOPE_KEYS, PATH_PREFIX, Stack, running_stack
+from tests.trust.stack import Stack, running_stack
 
 EXAMPLES = 600
-VERBS = ("create", "delete", "update", "reset", "list", "inspect", "turn_on", "turn_off")
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/', '.py", line ', "Exception:")
 ENVELOPE_SCODES_5XX_ALLOWED = {14}  # UNAVAILABLE (503): the documented exception
 

@@ -12,29 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from tests.service.helpers import ZONE, calls, demo_scope, other_scope
-from tests.support.server import DEMO_SECRET_ID, OTHER_SECRET_ID
+from tests.service.helpers import calls, create_body, machines, other_scope
+from tests.support.server import OTHER_SECRET_ID
 from tests.trust.capture import add_figure
 from tests.trust.stack import GrpcSurface, JsonSurface, Outcome, Surface, running_stack
-
-REGION = "ap-guangzhou"
-
-
-def machines(cloud: Any, secret_id: str = DEMO_SECRET_ID) -> int:
-    """Instances the emulator holds for the account in the region (every state)."""
-    return int(cloud.counters()["Instances"].get(secret_id, {}).get(REGION, 0))
-
-
-def create_body(count: int = 2, name: str = "idem", **overrides: Any) -> dict[str, Any]:
-    return {
-        **demo_scope(),
-        "Placement": {"Zone": ZONE},
-        "ImageId": "img-n7nyt2d7",
-        "InstanceType": "MA2.SMALL8",
-        "InstanceCount": count,
-        "InstanceName": name,
-        **overrides,
-    }
 
 
 def new_key() -> str:

@@ -15,12 +15,12 @@ import pytest
 from tencentcloud.common.credential import Credential
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
-from tencentcloud.cvm.v20170312 import cvm_client, models
+from tencentcloud.cvm.v20170312 import cvm_client
 
 from server.observability.interceptor import ObservabilityInterceptor
 from server.observability.logs import bind_request_id
 from server.observability.metrics import Metrics
-from server.observability.tracing import TRACE_HEADER, trace_headers, with_trace_header
+from server.observability.tracing import TRACE_HEADER, trace_headers
 
 
 class RecordingTencent(ThreadingHTTPServer):
@@ -75,13 +75,17 @@ def test_trace_headers_follow_the_current_request() -> None:
     assert trace_headers("explicit") == {TRACE_HEADER: "explicit"}
 
 
+def describe(client: cvm_client.CvmClient) -> None:
+    """DescribeInstances the way the gateway calls Tencent: `call_json` with a fresh trace headers dict."""
+    client.call_json("DescribeInstances", {}, headers=trace_headers())
+
+
 def test_sdk_sends_the_request_id_as_trace_id(tencent: RecordingTencent) -> None:
     client = client_for(tencent)
-    request = models.DescribeInstancesRequest()
     with bind_request_id("rid-sdk-1"):
-        client.DescribeInstances(with_trace_header(request))
-        client.DescribeInstances(with_trace_header(request))  # the model reused for a retry
-    client.DescribeInstances(with_trace_header(request))  # outside a request: the SDK's own uuid4
+        describe(client)
+        describe(client)  # a retry: the same id again
+    describe(client)  # outside a request: the SDK's own uuid4
     assert tencent.trace_ids[:2] == ["rid-sdk-1", "rid-sdk-1"]
     assert tencent.trace_ids[2] not in (None, "rid-sdk-1")
 
@@ -90,7 +94,7 @@ def test_request_id_flows_from_grpc_metadata_to_tencent(tencent: RecordingTencen
     client = client_for(tencent)
 
     def list_instances(request: bytes, context: grpc.ServicerContext) -> bytes:
-        client.DescribeInstances(with_trace_header(models.DescribeInstancesRequest()))
+        describe(client)
         return b""
 
     server = grpc.server(
