@@ -153,18 +153,41 @@ class Metrics:
             ProcessCollector(registry=r)
             PlatformCollector(registry=r)
             GCCollector(registry=r)
+        # `labels()` normalises and locks on every call (a few µs, several times per RPC): the children of
+        # each label combination are looked up once and kept. Prometheus keeps every child it has created
+        # anyway, so these dicts hold no series that the metrics do not already hold.
+        self._rpc_children: dict[str, tuple[Any, Any]] = {}  # method -> (in flight, duration)
+        self._request_children: dict[tuple[str, str], Any] = {}  # (method, code) -> counter
+        self._tencent_children: dict[tuple[str, str], tuple[Any, Any]] = {}  # (action, code)
+        self._wait_children: dict[str, Any] = {}  # action -> limiter wait histogram
+        self._cache_children: dict[tuple[str, bool], Any] = {}  # (cache, hit) -> counter
 
     # --- RPCs (called by the observability interceptor) -------------------------------------------------
 
     def rpc_started(self, method: str) -> None:
-        self.rpc_in_flight.labels(_label(method, UNKNOWN_METHOD)).inc()
+        self._rpc_of(method)[0].inc()
 
     def rpc_finished(self, method: str, code: str, seconds: float) -> None:
         """`code`: the gRPC status code name, e.g. "OK", "NOT_FOUND"."""
-        method = _label(method, UNKNOWN_METHOD)
-        self.rpc_in_flight.labels(method).dec()
-        self.rpc_requests.labels(method, code).inc()
-        self.rpc_duration.labels(method).observe(seconds)
+        in_flight, duration = self._rpc_of(method)
+        in_flight.dec()
+        requests = self._request_children.get((method, code))
+        if requests is None:
+            requests = self._request_children.setdefault(
+                (method, code), self.rpc_requests.labels(_label(method, UNKNOWN_METHOD), code)
+            )
+        requests.inc()
+        duration.observe(seconds)
+
+    def _rpc_of(self, method: str) -> tuple[Any, Any]:
+        """The in-flight gauge and duration histogram children of `method` (a served method: bounded)."""
+        children = self._rpc_children.get(method)
+        if children is None:
+            label = _label(method, UNKNOWN_METHOD)
+            children = self._rpc_children.setdefault(
+                method, (self.rpc_in_flight.labels(label), self.rpc_duration.labels(label))
+            )
+        return children
 
     def record_unknown_method(self) -> None:
         """An RPC to a method no handler serves: counted under one label so callers cannot create series."""
@@ -175,8 +198,14 @@ class Metrics:
     def record_tencent_call(self, action: str, error_code: str | None, seconds: float) -> None:
         """One attempt at a Tencent API action. `error_code`: Tencent's code (e.g.
         "RequestLimitExceeded", or the SDK's "ClientNetworkError"); "" or None for success."""
-        self.tencent_calls.labels(action, _label(error_code, TENCENT_OK)).inc()
-        self.tencent_call_duration.labels(action).observe(seconds)
+        key = (action, _label(error_code, TENCENT_OK))
+        children = self._tencent_children.get(key)
+        if children is None:
+            children = self._tencent_children.setdefault(
+                key, (self.tencent_calls.labels(*key), self.tencent_call_duration.labels(action))
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     @contextmanager
     def track_tencent_call(self, action: str) -> Iterator[None]:
@@ -210,7 +239,10 @@ class Metrics:
 
     def record_ratelimit_wait(self, action: str, seconds: float) -> None:
         """Seconds the limiter made a call wait (record 0.0 too: the count is then the number of acquires)."""
-        self.ratelimit_wait.labels(action).observe(seconds)
+        child = self._wait_children.get(action)
+        if child is None:
+            child = self._wait_children.setdefault(action, self.ratelimit_wait.labels(action))
+        child.observe(seconds)
 
     def record_ratelimit_timeout(self, action: str) -> None:
         self.ratelimit_timeouts.labels(action).inc()
@@ -219,7 +251,12 @@ class Metrics:
 
     def record_cache(self, name: str, hit: bool) -> None:
         """One lookup in cache `name` (e.g. "snapshot", "vpc_names", "instance_families")."""
-        self.cache_lookups.labels(name, "hit" if hit else "miss").inc()
+        child = self._cache_children.get((name, hit))
+        if child is None:
+            child = self._cache_children.setdefault(
+                (name, hit), self.cache_lookups.labels(name, "hit" if hit else "miss")
+            )
+        child.inc()
 
 
 def error_code_of(exc: BaseException) -> str:
