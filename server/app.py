@@ -19,8 +19,12 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from tencent.compute.v1 import compute_pb2, compute_pb2_grpc
 
+from server.compute.cache_settings import CacheSettings
+from server.compute.catalog import PlacementCatalog
 from server.compute.enrichment import Enricher, NameSource
 from server.compute.listing import InstanceLister
+from server.compute.name_cache import CachedNames
+from server.compute.snapshot import ListingSnapshots
 from server.config import Settings
 from server.observability.interceptor import ObservabilityInterceptor, ResponseFirstExecutor
 from server.observability.metrics import Metrics, MetricsServer, start_metrics_server
@@ -34,12 +38,11 @@ from server.tencent.gateway import MutationListener, TencentGateway
 from server.tencent.ratelimit import LimitSettings, RateLimiter
 from server.tencent.retry import RetryPolicy, RetrySettings
 from server.transport.access import CallerTenantAccess
-from server.transport.servicer import ComputeServicer
+from server.transport.servicer import ComputeServicer, catalog_validation_context
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAME: str = compute_pb2.DESCRIPTOR.services_by_name["ComputeService"].full_name
-DEFAULT_DEADLINE_SECONDS = 30.0
 
 
 @dataclass
@@ -65,24 +68,10 @@ class App:
             close()
 
 
-def _subsystem(settings: Settings, name: str, expected: type[Any]) -> Any:
-    """The parsed settings of a subsystem table; an absent table means the subsystem's defaults."""
-    value = settings.subsystem(name)
-    if isinstance(value, expected):
-        return value
-    return expected.from_mapping(value or {})
-
-
-# --- issue 5: the caches in front of Tencent (server/compute/name_cache.py, snapshot.py) -----------------
-
-
 def build_name_source(settings: Settings, gateway: TencentGateway, metrics: Metrics) -> NameSource:
     """Family and VPC names for list and inspect: the Enricher behind per-(account, region) TTL caches
     ([cache] family_names_ttl_seconds, vpc_names_ttl_seconds; server/compute/name_cache.py)."""
-    from server.compute.name_cache import CachedNames
-    from server.compute.snapshot import CacheSettings
-
-    cache: CacheSettings = _subsystem(settings, "cache", CacheSettings)
+    cache: CacheSettings = settings.subsystem("cache")
     return CachedNames(
         Enricher(gateway),
         family_ttl_seconds=cache.family_names_ttl_seconds,
@@ -97,37 +86,28 @@ def build_listing_scan(
     """The listing snapshot around `lister.scan_all` ([cache] snapshot_ttl_seconds; 0 = off, the direct
     scan) and its invalidation after every mutating call (server/compute/snapshot.py).
     Returns (scan or None for the direct one, mutation listeners)."""
-    from server.compute.snapshot import CacheSettings, ListingSnapshots
-
-    cache: CacheSettings = _subsystem(settings, "cache", CacheSettings)
+    cache: CacheSettings = settings.subsystem("cache")
     if cache.snapshot_ttl_seconds <= 0:
         return None, ()
     snapshots = ListingSnapshots(lister.scan_all, cache.snapshot_ttl_seconds, observer=metrics)
     return snapshots.scan, (snapshots.invalidate,)
 
 
-# ----------------------------------------------------------------------------------------------------------
-
-
 def build_validation_context(
     settings: Settings, gateway: TencentGateway, metrics: Metrics
 ) -> Callable[[Any, Any], Any]:
-    """Issue 4: what validation needs from Tencent (the Region exists, the zone is one of its zones, the
+    """What validation needs from Tencent (the Region exists, the zone is one of its zones, the
     image's platform picks the password rule), from DescribeZones / DescribeImages cached per cluster and
     region (server/compute/catalog.py). Returns the servicer's `validation_context` source."""
-    # Imported here to keep this seam self-contained in a file several engineers edit.
-    from server.compute.catalog import PlacementCatalog
-    from server.transport.servicer import catalog_validation_context
-
     return catalog_validation_context(PlacementCatalog(gateway, observer=metrics))
 
 
 def create_app(settings: Settings) -> App:
-    auth_settings: AuthSettings = _subsystem(settings, "auth", AuthSettings)
-    limit_settings: LimitSettings = _subsystem(settings, "limits", LimitSettings)
-    retry_settings: RetrySettings = _subsystem(settings, "retry", RetrySettings)
-    observability: ObservabilitySettings = _subsystem(settings, "observability", ObservabilitySettings)
-    store_settings: StoreSettings = _subsystem(settings, "store", StoreSettings)
+    auth_settings: AuthSettings = settings.subsystem("auth")
+    limit_settings: LimitSettings = settings.subsystem("limits")
+    retry_settings: RetrySettings = settings.subsystem("retry")
+    observability: ObservabilitySettings = settings.subsystem("observability")
+    store_settings: StoreSettings = settings.subsystem("store")
 
     metrics = Metrics()
     warn_if_insecure(auth_settings, log)
@@ -137,7 +117,7 @@ def create_app(settings: Settings) -> App:
         ClientPool(pool_size=settings.server.max_workers),
         limiter=RateLimiter.from_settings(limit_settings),
         retry=RetryPolicy.from_settings(
-            retry_settings, on_retry=lambda action, reason, _delay: metrics.record_retry(action, reason)
+            retry_settings, on_retry=metrics.on_retry, on_give_up=metrics.on_give_up
         ),
         observer=metrics,
         audit=StoreCallAudit(store),
@@ -190,9 +170,3 @@ def create_app(settings: Settings) -> App:
         log.info("metrics on http://%s:%d/metrics", observability.metrics_host, metrics_port)
     app._closers.append(store.close)
     return app
-
-
-def create_server(settings: Settings) -> tuple[grpc.Server, int]:
-    """The grpc server (bound, not started) and the port it got."""
-    app = create_app(settings)
-    return app.server, app.port

@@ -41,7 +41,7 @@ SUBSYSTEM_SETTINGS: Mapping[str, str] = {
     "limits": "server.tencent.ratelimit:LimitSettings",
     "retry": "server.tencent.retry:RetrySettings",  # also holds default_deadline_seconds
     "observability": "server.observability.settings:ObservabilitySettings",
-    "cache": "server.compute.snapshot:CacheSettings",
+    "cache": "server.compute.cache_settings:CacheSettings",
 }
 
 

@@ -11,7 +11,7 @@ shared/reference/tencent-cvm-facts.md), with the choice made where sources diffe
 - Region: `<2 letters>-<letters>[-<letters>]` (ap-guangzhou, ap-shanghai-fsi, na-siliconvalley). A numeric
   last part is rejected on purpose: `ap-guangzhou-3` is a zone, a common slip in the Region field.
   Zone: `<region>-<n>`, and the zone's region must be the request's Region.
-- InstanceCount 1..100: issue 4 and the international spec (the Chinese spec allows 500).
+- InstanceCount 1..100: the international spec (the Chinese spec allows 500; the service keeps the stricter).
 - InstanceName: at most 128 characters on create (RunInstances), at most 60 on update
   (ModifyInstancesAttribute: "不得超过60个字符"). Empty means "default" on create, "unchanged" on update.
 - Passwords (LoginSettings.Password): Linux 8-30 characters with at least 2 of the classes [a-z] [A-Z]

@@ -17,7 +17,7 @@ from typing import Any
 
 SPEC_DIR = Path(__file__).resolve().parent
 
-# The actions the emulator implements, per service (issue 2, point 2).
+# The actions the emulator implements, per service.
 ACTIONS: dict[str, tuple[str, ...]] = {
     "cvm": (
         "RunInstances",

@@ -139,13 +139,3 @@ ERROR_CLASSES: Mapping[str, type[ServiceError]] = {
         Unknown,
     )
 }
-
-
-def invalid_argument(field: str, description: str, description_cn: str | None = None) -> InvalidArgument:
-    """One bad field: INVALID_ARGUMENT with a single BadRequest violation."""
-    return InvalidArgument(
-        f"invalid {field}: {description}",
-        f"参数 {field} 无效：{description_cn or description}",
-        reason="INVALID_ARGUMENT",
-        field_violations=[FieldViolation(field, description)],
-    )

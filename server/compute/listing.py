@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from server.compute.batching import TENCENT_MAX_IDS
 from server.compute.concurrency import map_concurrently
 from server.compute.enrichment import NameSource
-from server.compute.errors import invalid_argument
 from server.compute.instances import Instance, family_of
 from server.compute.ports import Cloud, Scope
 
@@ -34,6 +33,8 @@ DEFAULT_PAGE_WORKERS = 16
 
 @dataclass(frozen=True)
 class ListQuery:
+    """Both numbers are >= 0: server/validation.py rejects negative ones before the use case runs."""
+
     offset: int = 0  # PageNum
     page_size: int = 0  # PageSize; 0 = all
     fuzzy: str = ""
@@ -72,10 +73,6 @@ class InstanceLister:
         self.scan: Callable[[Scope], list[Instance]] = scan or self.scan_all
 
     def list_page(self, scope: Scope, query: ListQuery) -> ListResult:
-        if query.offset < 0:
-            raise invalid_argument("PageNum", "must not be negative", "不能为负数")
-        if query.page_size < 0:
-            raise invalid_argument("PageSize", "must not be negative", "不能为负数")
         if query.fuzzy or (query.page_size == 0 and query.offset == 0):
             matching = [i for i in self.scan(scope) if not query.fuzzy or matches_fuzzy(i, query.fuzzy)]
             end = query.offset + query.page_size if query.page_size else None
@@ -118,7 +115,7 @@ class InstanceLister:
         families = self._names.family_names(scope)
         vpc_ids = [(i.get("VirtualPrivateCloud") or {}).get("VpcId") or "" for i in result.instances]
         vpcs = self._names.vpc_names(scope, set(vpc_ids))
-        # Copies: the scanned instances may be shared (issue 5's snapshot) and must stay as Tencent sent them.
+        # Copies: the scanned instances may be shared (the snapshot) and must stay as Tencent sent them.
         result.instances = [
             {**instance, "InstanceTypeName": families.get(family_of(instance.get("InstanceType") or ""), "")}
             for instance in result.instances

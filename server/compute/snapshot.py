@@ -22,51 +22,15 @@ through one cluster also drops the snapshots of every other cluster on the same 
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, NamedTuple, Self
+from collections.abc import Callable
+from typing import NamedTuple
 
 from server.compute.concurrency import CacheObserver, ExpiringCache, LoadWaitTimeout, gave_up_waiting
 from server.compute.instances import Instance
 from server.compute.ports import Scope
-from server.config import ConfigError
 
 SNAPSHOT_CACHE = "snapshot"  # the cache label in compute_cache_lookups_total
-
-
-@dataclass(frozen=True)
-class CacheSettings:
-    """The `[cache]` table: how long listings and names may be reused (seconds; 0 = not cached).
-
-    [cache]
-    snapshot_ttl_seconds = 5         # listing snapshot per cluster, tenant and region; default 0 (off)
-    family_names_ttl_seconds = 3600  # instance family names per account, region and language
-    vpc_names_ttl_seconds = 60       # VPC names per account and region
-    """
-
-    snapshot_ttl_seconds: float = 0.0
-    family_names_ttl_seconds: float = 3600.0
-    vpc_names_ttl_seconds: float = 60.0
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> Self:
-        known = {"snapshot_ttl_seconds", "family_names_ttl_seconds", "vpc_names_ttl_seconds"}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(
-                f"[cache]: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-            )
-        values = {name: _seconds(data.get(name, getattr(cls, name)), name) for name in known}
-        return cls(**values)
-
-
-def _seconds(value: Any, name: str) -> float:
-    # bool is an int subclass: `snapshot_ttl_seconds = true` must not become 1 second.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        raise ConfigError(f"[cache] {name} must be a number of seconds >= 0, got {value!r}")
-    return float(value)
 
 
 class SnapshotKey(NamedTuple):

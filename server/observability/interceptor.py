@@ -1,5 +1,3 @@
-# grpcio ships no type stubs; until pyproject's mypy overrides list "grpc", treat it as untyped here.
-# mypy: disable-error-code="import-untyped"
 """Server interceptor: request ID, RPC metrics and one access-log line per RPC (sync grpc server).
 
 Install it FIRST in `grpc.server(interceptors=[...])`, so that it is the outermost layer: it then times

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -207,20 +205,6 @@ class Metrics:
         children[0].inc()
         children[1].observe(seconds)
 
-    @contextmanager
-    def track_tencent_call(self, action: str) -> Iterator[None]:
-        """Time one attempt and record it: success as "OK"; an exception with a string `code` attribute
-        (TencentCloudSDKException) under that code, any other exception under its class name. The exception
-        propagates unchanged. Wrap each attempt (inside the function given to the retry policy), not the
-        whole retry loop, so every call Tencent sees is counted."""
-        start = time.perf_counter()
-        try:
-            yield
-        except BaseException as exc:
-            self.record_tencent_call(action, error_code_of(exc), time.perf_counter() - start)
-            raise
-        self.record_tencent_call(action, TENCENT_OK, time.perf_counter() - start)
-
     def record_retry(self, action: str, reason: str) -> None:
         """A retry is about to happen. `reason`: the error code or a short word ("timeout", "http_502")."""
         self.tencent_retries.labels(action, _label(reason, "unknown")).inc()
@@ -250,21 +234,14 @@ class Metrics:
     # --- caches ----------------------------------------------------------------------------------------
 
     def record_cache(self, name: str, hit: bool) -> None:
-        """One lookup in cache `name` (e.g. "snapshot", "vpc_names", "instance_families")."""
+        """One lookup in cache `name`: "snapshot" (listing), "vpc_names", "instance_families" (name caches),
+        "region_zones" or "image_platforms" (validation catalog)."""
         child = self._cache_children.get((name, hit))
         if child is None:
             child = self._cache_children.setdefault(
                 (name, hit), self.cache_lookups.labels(name, "hit" if hit else "miss")
             )
         child.inc()
-
-
-def error_code_of(exc: BaseException) -> str:
-    """The label value for a failed Tencent attempt: the SDK exception's code, else the exception class."""
-    code = getattr(exc, "code", None)
-    if isinstance(code, str) and code:
-        return code
-    return type(exc).__name__
 
 
 # --- the /metrics endpoint -------------------------------------------------------------------------------

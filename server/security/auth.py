@@ -69,6 +69,10 @@ class AuthInterceptor(grpc.ServerInterceptor):
         self._settings = settings
         self._authenticator = authenticator or build_authenticator(settings)
         self._exempt_prefixes = tuple(f"/{service}/" for service in settings.exempt_services)
+        # method -> (handler, the handler wrapped with ANONYMOUS). Wrapping allocates new closures and a new
+        # handler; in mode none every call has the same caller, so each method's wrapper is built once.
+        # Bounded: only methods the server serves get here.
+        self._anonymous_handlers: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     def intercept_service(
         self,
@@ -85,7 +89,17 @@ class AuthInterceptor(grpc.ServerInterceptor):
             caller = self._authenticate(handler_call_details)
         except AuthenticationError as error:
             return _rejecting_handler(handler, error, method)
+        if caller is ANONYMOUS:
+            return self._anonymous_handler(method, handler)
         return _with_caller(handler, caller)
+
+    def _anonymous_handler(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        cached = self._anonymous_handlers.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        wrapped = _with_caller(handler, ANONYMOUS)
+        self._anonymous_handlers[method] = (handler, wrapped)
+        return wrapped
 
     def _authenticate(self, details: grpc.HandlerCallDetails) -> Caller:
         if self._settings.mode is AuthMode.NONE:

@@ -37,7 +37,7 @@ T = TypeVar("T")
 RetryHook = Callable[[str, str, float], None]  # (action, reason, delay seconds)
 GiveUpHook = Callable[[str, str, str, int], None]  # (action, reason, why, attempts made)
 
-# Writes whose repetition is harmless (issue 4): starting, stopping or terminating the same IDs again ends in
+# Writes whose repetition is harmless: starting, stopping or terminating the same IDs again ends in
 # the same state. RunInstances joins them only with a ClientToken (see `repeat_is_harmless`). Caveat:
 # terminating a PREPAID instance twice moves it from the recycle bin to destroyed; the service creates
 # pay-as-you-go instances, for which the second call is a no-op.

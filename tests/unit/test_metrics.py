@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from server.observability.metrics import LATENCY_BUCKETS, Metrics, MetricsServer, start_metrics_server
 
@@ -67,24 +66,6 @@ def test_tencent_error_code_label_and_bounded_length() -> None:
         == 1
     )
     assert value(metrics, "compute_tencent_calls_total", action="StartInstances", error_code="X" * 120) == 1
-
-
-def test_track_tencent_call_records_outcome_and_lets_errors_through() -> None:
-    metrics = Metrics()
-    with metrics.track_tencent_call("DescribeVpcs"):
-        pass
-    with pytest.raises(TencentCloudSDKException), metrics.track_tencent_call("DescribeVpcs"):
-        raise TencentCloudSDKException("ResourceNotFound.InstanceNotFound", "no such instance", "req-1")
-    with pytest.raises(TimeoutError), metrics.track_tencent_call("DescribeVpcs"):
-        raise TimeoutError("read timed out")
-
-    def calls(code: str) -> float:
-        return value(metrics, "compute_tencent_calls_total", action="DescribeVpcs", error_code=code)
-
-    assert calls("OK") == 1
-    assert calls("ResourceNotFound.InstanceNotFound") == 1
-    assert calls("TimeoutError") == 1
-    assert value(metrics, "compute_tencent_call_duration_seconds_count", action="DescribeVpcs") == 3
 
 
 def test_retries_ratelimit_and_cache() -> None:
