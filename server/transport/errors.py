@@ -19,7 +19,7 @@ from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from server.compute.errors import ServiceError
-from server.observability.logs import current_request_id
+from server.observability.interceptor import request_id_for_context
 
 ERROR_DOMAIN = "compute.tencent.v1"
 ENVELOPE_TRAILER = "x-legacy-envelope"
@@ -81,9 +81,7 @@ def abort_with_error(context: grpc.ServicerContext, error: ServiceError) -> NoRe
     trailing metadata set before it, so setting the envelope separately would lose it."""
     # Every error names the request id (the one in the logs), whichever layer raised it: the servicer,
     # or an interceptor that rejects the call before the servicer runs.
-    request_id = current_request_id()
-    if request_id:
-        error.metadata.setdefault("request_id", request_id)
+    error.metadata.setdefault("request_id", request_id_for_context(context))
     envelope = json.dumps(legacy_envelope(error), ensure_ascii=True)
     status = _Status(
         code=status_code(error),

@@ -261,7 +261,6 @@ class ComputeServicer(compute_pb2_grpc.ComputeServiceServicer):
         try:
             return run(self._scope(request, context, request_id))
         except ServiceError as error:
-            error.metadata.setdefault("request_id", request_id)
             # The caller's mistakes are routine; trouble on our side or Tencent's deserves attention.
             level = logging.INFO if error.code in CALLER_ERROR_CODES else logging.WARNING
             log.log(
@@ -282,7 +281,6 @@ class ComputeServicer(compute_pb2_grpc.ComputeServiceServicer):
                     "internal error; the service logged the details under this request id",
                     "服务内部错误，详情已按请求 ID 记录在服务日志中",
                     reason="INTERNAL",
-                    metadata={"request_id": request_id},
                 ),
             )
 
